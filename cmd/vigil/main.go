@@ -23,15 +23,18 @@ type command struct {
 // commands lists the subcommands; each lives in its own file.
 var commands = map[string]command{}
 
-// errUsage marks an error whose message is a usage text; main prints it and exits 2.
+// errUsage means the command line was wrong and usage has been printed; main exits 2.
 var errUsage = errors.New("usage")
+
+// errHelp means help was asked for and printed; main exits 0.
+var errHelp = errors.New("help")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 	case errors.Is(err, errUsage):
 		os.Exit(2)
 	default:

@@ -1,0 +1,44 @@
+# vigil — see README.md. The two commands a newcomer needs: `make run` and `make test`.
+
+GO      ?= go
+BIN     := bin/vigil
+PKGS    := ./...
+# Race-detector tests: everything. Timeouts are generous because CI machines are shared.
+TESTFLAGS ?= -race -timeout 20m
+
+export PATH := $(PATH):/usr/local/go/bin:$(shell $(GO) env GOPATH 2>/dev/null)/bin
+export CGO_ENABLED := 1
+
+.PHONY: all deps build run test vet lint bench clean
+
+all: build
+
+## deps: install the Debian packages the build and tests need (idempotent)
+deps:
+	./deploy/deps.sh
+
+## build: compile bin/vigil
+build:
+	$(GO) build -o $(BIN) ./cmd/vigil
+
+## run: install what is missing, build, and start a demo node with synthetic channels
+run: deps build
+	$(BIN) agent --demo
+
+## test: vet, then every test with the race detector
+test: deps vet
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## lint: gofmt, go vet and the import rules
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## bench: Go benchmarks plus vigil-vs-ffmpeg CPU ratios (see test/bench)
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./actors/...
+
+clean:
+	rm -rf bin

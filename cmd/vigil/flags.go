@@ -1,0 +1,112 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// newFlagSet returns a flag set that reports errors instead of exiting and prints its
+// usage to stderr.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: vigil %s %s\n\nflags:\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, first filling unset flags from VIGIL_<NAME> environment
+// variables (dashes become underscores). A parse error becomes errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return errHelp
+		}
+		return errUsage
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		env := "VIGIL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", env, v, e)
+			}
+		}
+	})
+	return err
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set appends a value; a comma-separated value (as from an environment variable)
+// appends each part.
+func (m *multiFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*m = append(*m, p)
+		}
+	}
+	return nil
+}
+
+// thresholdFlag collects detector overrides given as key=value.
+type thresholdFlag map[string]float64
+
+func (t thresholdFlag) String() string {
+	var b []string
+	for k, v := range t {
+		b = append(b, k+"="+strconv.FormatFloat(v, 'g', -1, 64))
+	}
+	return strings.Join(b, ",")
+}
+
+// Set parses key=value[,key=value...].
+func (t thresholdFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok {
+			return fmt.Errorf("threshold %q: want key=value, e.g. black.min_duration=3", p)
+		}
+		f, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			return fmt.Errorf("threshold %q: value is not a number", p)
+		}
+		t[k] = f
+	}
+	return nil
+}
+
+// logLevelFlag adds --log-level and returns a function building the logger.
+func logLevelFlag(fs *flag.FlagSet, stderr io.Writer) func() (*slog.Logger, error) {
+	lv := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	format := fs.String("log-format", "text", "log format: text or json")
+	return func() (*slog.Logger, error) {
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(*lv)); err != nil {
+			return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", *lv)
+		}
+		opts := &slog.HandlerOptions{Level: level}
+		switch *format {
+		case "text":
+			return slog.New(slog.NewTextHandler(stderr, opts)), nil
+		case "json":
+			return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+		}
+		return nil, fmt.Errorf("--log-format %q: want text or json", *format)
+	}
+}
