@@ -1048,8 +1048,11 @@ type NodeMeta struct {
 	BootId uint64 `protobuf:"fixed64,5,opt,name=boot_id,json=bootId,proto3" json:"boot_id,omitempty"`
 	// started_at_unix_ms is when the process started.
 	StartedAtUnixMs int64 `protobuf:"varint,6,opt,name=started_at_unix_ms,json=startedAtUnixMs,proto3" json:"started_at_unix_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// leaving is set just before the node leaves gracefully, so the others can tell a
+	// departure from a death.
+	Leaving       bool `protobuf:"varint,7,opt,name=leaving,proto3" json:"leaving,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NodeMeta) Reset() {
@@ -1124,6 +1127,13 @@ func (x *NodeMeta) GetStartedAtUnixMs() int64 {
 	return 0
 }
 
+func (x *NodeMeta) GetLeaving() bool {
+	if x != nil {
+		return x.Leaving
+	}
+	return false
+}
+
 var File_vigil_v1_admin_proto protoreflect.FileDescriptor
 
 const file_vigil_v1_admin_proto_rawDesc = "" +
@@ -1182,7 +1192,7 @@ const file_vigil_v1_admin_proto_rawDesc = "" +
 	"\x05event\x18\x01 \x01(\v2\x15.vigil.v1.DefectEventH\x00R\x05event\x12:\n" +
 	"\fsnapshot_end\x18\x02 \x01(\v2\x15.vigil.v1.SnapshotEndH\x00R\vsnapshotEndB\x06\n" +
 	"\x04kind\"\r\n" +
-	"\vSnapshotEnd\"\xc1\x01\n" +
+	"\vSnapshotEnd\"\xdb\x01\n" +
 	"\bNodeMeta\x12\x1d\n" +
 	"\n" +
 	"admin_addr\x18\x01 \x01(\tR\tadminAddr\x12\x1a\n" +
@@ -1190,7 +1200,8 @@ const file_vigil_v1_admin_proto_rawDesc = "" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12\x1a\n" +
 	"\bdraining\x18\x04 \x01(\bR\bdraining\x12\x17\n" +
 	"\aboot_id\x18\x05 \x01(\x06R\x06bootId\x12+\n" +
-	"\x12started_at_unix_ms\x18\x06 \x01(\x03R\x0fstartedAtUnixMs*\x8b\x01\n" +
+	"\x12started_at_unix_ms\x18\x06 \x01(\x03R\x0fstartedAtUnixMs\x12\x18\n" +
+	"\aleaving\x18\a \x01(\bR\aleaving*\x8b\x01\n" +
 	"\vMemberState\x12\x1c\n" +
 	"\x18MEMBER_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12MEMBER_STATE_ALIVE\x10\x01\x12\x18\n" +

@@ -1,0 +1,132 @@
+package membership
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// Failure-detection tuning (measured in TestTimeToDead and TestNoFalseDeathsUnderCPU
+// Saturation, written down in docs/cluster.md): on loopback with 3–5 nodes a member
+// whose process stops answering is declared dead by every survivor 1.0–1.9 s after
+// it stops; with both cores saturated by busy goroutines (8 per core) no member was
+// declared dead over 20 s.
+//
+//   - ProbeInterval 400 ms, ProbeTimeout 200 ms: a LAN round trip is well under a
+//     millisecond; 200 ms leaves room for a scheduler that is busy with decoders.
+//   - SuspicionMult 2: a suspect has 2·log10(max(N,10))·ProbeInterval (0.8 s for up to
+//     10 nodes, 1.36 s for 50) to refute before it is declared dead. memberlist's
+//     Lifeguard extensions (awareness, suspicion confirmations) stretch probe
+//     timeouts on a node that is itself slow, which is what prevents false deaths
+//     under load.
+//   - SuspicionMaxTimeoutMult 4, IndirectChecks 3: a suspect that only some members
+//     can reach gets more time.
+//   - GossipInterval 100 ms: suspicion, refutation and table deltas spread in a few
+//     hundred milliseconds.
+//   - PushPullInterval 10 s: full table exchange (anti-entropy) with one random
+//     member every 10 s; it repairs any delta lost by gossip.
+//   - DeadNodeReclaimTime 1 s: a node that restarts with the same name from a new
+//     address (a container with a new IP) is accepted once the old one is dead.
+const (
+	DefaultProbeInterval       = 400 * time.Millisecond
+	DefaultProbeTimeout        = 200 * time.Millisecond
+	DefaultSuspicionMult       = 2
+	DefaultSuspicionMaxTimeout = 4
+	DefaultGossipInterval      = 100 * time.Millisecond
+	DefaultPushPullInterval    = 10 * time.Second
+	DefaultDeadNodeReclaimTime = time.Second
+)
+
+// Config configures a Membership. Its zero value is not usable; start from
+// DefaultConfig.
+type Config struct {
+	// Memberlist is memberlist's own configuration, used as given except for the
+	// fields membership owns: Delegate, Events, Logger and LogOutput. Name,
+	// BindAddr/BindPort, AdvertiseAddr/AdvertisePort, Label (a cluster name: members
+	// with different labels never talk), SecretKey/Keyring (gossip encryption) and
+	// the failure-detection timings live there.
+	Memberlist *memberlist.Config
+
+	// Join lists seed addresses (host:port; DNS names allowed) to join at start.
+	// Membership retries them with backoff until it reaches another member, and
+	// again whenever it finds itself alone.
+	Join []string
+	// JoinBackoff is the first wait between join attempts; it doubles up to
+	// JoinMaxBackoff.
+	JoinBackoff time.Duration
+	// JoinMaxBackoff caps the wait between join attempts.
+	JoinMaxBackoff time.Duration
+	// ReadyTimeout is how long a node with seeds waits to reach another member
+	// before it declares itself ready anyway (it may be the first node up).
+	ReadyTimeout time.Duration
+	// LeaveTimeout bounds how long Close waits for the leave message to spread.
+	LeaveTimeout time.Duration
+	// InboxSize bounds the messages waiting for the handler; when it is full new
+	// messages are dropped (push/pull repairs what gossip drops).
+	InboxSize int
+
+	// Logger receives membership's and memberlist's logs.
+	Logger *slog.Logger
+	// Clock reads the wall clock (time.Now unless a test injects another).
+	Clock func() time.Time
+}
+
+// DefaultConfig returns a configuration for a LAN, with memberlist's LAN defaults
+// tuned for fast failure detection (see the constants above). The caller sets
+// Memberlist.Name and the addresses.
+func DefaultConfig() Config {
+	ml := memberlist.DefaultLANConfig()
+	ml.ProbeInterval = DefaultProbeInterval
+	ml.ProbeTimeout = DefaultProbeTimeout
+	ml.SuspicionMult = DefaultSuspicionMult
+	ml.SuspicionMaxTimeoutMult = DefaultSuspicionMaxTimeout
+	ml.GossipInterval = DefaultGossipInterval
+	ml.PushPullInterval = DefaultPushPullInterval
+	ml.DeadNodeReclaimTime = DefaultDeadNodeReclaimTime
+	ml.TCPTimeout = 5 * time.Second
+	ml.GossipToTheDeadTime = 15 * time.Second
+	return Config{
+		Memberlist:     ml,
+		JoinBackoff:    250 * time.Millisecond,
+		JoinMaxBackoff: 15 * time.Second,
+		ReadyTimeout:   5 * time.Second,
+		LeaveTimeout:   2 * time.Second,
+		InboxSize:      4096,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock:          time.Now,
+	}
+}
+
+// LoopbackConfig returns DefaultConfig bound to 127.0.0.1 on a free port, for tests
+// and single-machine demos.
+func LoopbackConfig(name string) Config {
+	c := DefaultConfig()
+	c.Memberlist.Name = name
+	c.Memberlist.BindAddr = "127.0.0.1"
+	c.Memberlist.BindPort = 0
+	c.Memberlist.AdvertisePort = 0
+	return c
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Memberlist == nil:
+		return fmt.Errorf("membership: no memberlist config")
+	case c.Memberlist.Name == "":
+		return fmt.Errorf("membership: no node name")
+	case c.JoinBackoff <= 0 || c.JoinMaxBackoff < c.JoinBackoff:
+		return fmt.Errorf("membership: bad join backoff %v..%v", c.JoinBackoff, c.JoinMaxBackoff)
+	case c.InboxSize <= 0:
+		return fmt.Errorf("membership: inbox size %d", c.InboxSize)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return nil
+}
