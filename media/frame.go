@@ -38,6 +38,9 @@ type VideoFrame struct {
 	Corrupt bool
 	// DecodeErrorFlags is the decoder's decode_error_flags bitmask; 0 means clean.
 	DecodeErrorFlags int
+	// FullRange reports full-range ("JPEG") luma, 0 to 255; otherwise luma is limited
+	// range, black at 16 and white at 235.
+	FullRange bool
 	// ErrorsBefore counts decode errors the decoder reported (packets it rejected or
 	// failed to decode) since the previous delivered video frame.
 	ErrorsBefore int

@@ -1,0 +1,193 @@
+package media
+
+/*
+#include <stdint.h>
+#include <libavutil/log.h>
+void vigil_log_install(void);
+void vigil_log_set_level(int level);
+*/
+import "C"
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// FFmpeg's own messages never go to stderr: the package installs a log callback when
+// it is loaded and routes every message through log/slog. Messages about an input go to
+// its Config.Logger (rate-limited per input), the rest to the package logger.
+
+var (
+	ffLogger atomic.Pointer[slog.Logger]
+	ffLevel  atomic.Int64
+)
+
+func init() {
+	ffLevel.Store(int64(slog.LevelWarn))
+	C.vigil_log_install()
+}
+
+// SetFFmpegLog routes FFmpeg's log messages of level and above to logger (nil means
+// slog.Default()). The default is slog.Default() at slog.LevelWarn. Decoder errors are
+// counted in Stats whatever the level. Safe to call at any time.
+func SetFFmpegLog(logger *slog.Logger, level slog.Level) {
+	ffLogger.Store(logger)
+	ffLevel.Store(int64(level))
+	C.vigil_log_set_level(C.int(avLevel(level)))
+}
+
+func packageLogger() *slog.Logger {
+	if l := ffLogger.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+// avLevel maps a slog level to the FFmpeg level that lets the same messages through.
+func avLevel(l slog.Level) int {
+	switch {
+	case l >= slog.LevelError:
+		return C.AV_LOG_ERROR
+	case l >= slog.LevelWarn:
+		return C.AV_LOG_WARNING
+	case l >= slog.LevelInfo:
+		return C.AV_LOG_INFO
+	case l >= slog.LevelDebug:
+		return C.AV_LOG_DEBUG
+	default:
+		return C.AV_LOG_TRACE
+	}
+}
+
+// slogLevel maps an FFmpeg level to slog.
+func slogLevel(l int) slog.Level {
+	switch {
+	case l <= C.AV_LOG_ERROR:
+		return slog.LevelError
+	case l <= C.AV_LOG_WARNING:
+		return slog.LevelWarn
+	case l <= C.AV_LOG_INFO:
+		return slog.LevelInfo
+	default:
+		return slog.LevelDebug
+	}
+}
+
+// Log attribution tokens, stored in the opaque field of an input's format context and
+// decoders (and copied by FFmpeg into frame-thread copies of a decoder).
+const (
+	tokenFormat = 0
+	tokenVideo  = 1
+	tokenAudio  = 2
+)
+
+func makeToken(id uint64, kind uintptr) uintptr { return uintptr(id)<<2 | kind }
+
+// registry maps input ids to open inputs for log attribution.
+var registry struct {
+	sync.RWMutex
+	next   uint64
+	inputs map[uint64]*Input
+}
+
+func register(in *Input) uint64 {
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.inputs == nil {
+		registry.inputs = make(map[uint64]*Input)
+	}
+	registry.next++
+	registry.inputs[registry.next] = in
+	return registry.next
+}
+
+func unregister(id uint64) {
+	registry.Lock()
+	defer registry.Unlock()
+	delete(registry.inputs, id)
+}
+
+func lookup(id uint64) *Input {
+	registry.RLock()
+	defer registry.RUnlock()
+	return registry.inputs[id]
+}
+
+//export vigilLog
+func vigilLog(token C.uintptr_t, kind, level C.int, item, msg *C.char) {
+	text := strings.TrimSpace(C.GoString(msg))
+	if text == "" {
+		return
+	}
+	handleLog(uint64(token), int(kind), int(level), C.GoString(item), text)
+}
+
+// handleLog counts decoder errors and logs one FFmpeg message.
+func handleLog(token uint64, kind, level int, item, text string) {
+	lvl := slogLevel(level)
+	var in *Input
+	if token != 0 {
+		in = lookup(token >> 2)
+	}
+	if kind == 1 && level <= C.AV_LOG_ERROR {
+		switch {
+		case in == nil:
+			// A decoder without a token probes streams inside avformat_find_stream_info;
+			// its complaints about a stream joined mid-way are expected.
+			lvl = slog.LevelDebug
+		case !in.decoderError(int(token & 3)):
+			lvl = slog.LevelDebug // start-up noise before the first frame, not counted
+		}
+	}
+	if lvl < slog.Level(ffLevel.Load()) {
+		return
+	}
+	logger := packageLogger()
+	if in != nil {
+		if in.cfg.Logger != nil {
+			logger = in.cfg.Logger
+		}
+		ok, heldBack := in.logLimit.allow(in.cfg.Clock.Now())
+		if heldBack > 0 {
+			logger.LogAttrs(context.Background(), slog.LevelWarn, "ffmpeg messages suppressed",
+				slog.String("component", "ffmpeg"), slog.Int("count", heldBack))
+		}
+		if !ok {
+			return
+		}
+	}
+	logger.LogAttrs(context.Background(), lvl, text, slog.String("component", "ffmpeg"), slog.String("ffmpeg", item))
+}
+
+// logLimiter lets at most logBurst messages per logWindow through; allow reports how
+// many it held back in the window that just closed.
+type logLimiter struct {
+	mu         sync.Mutex
+	start      time.Time
+	n          int
+	suppressed int
+}
+
+const (
+	logBurst  = 20
+	logWindow = 10 * time.Second
+)
+
+func (l *logLimiter) allow(now time.Time) (ok bool, heldBack int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.start) >= logWindow {
+		heldBack = l.suppressed
+		l.start, l.n, l.suppressed = now, 0, 0
+	}
+	if l.n >= logBurst {
+		l.suppressed++
+		return false, heldBack
+	}
+	l.n++
+	return true, heldBack
+}
