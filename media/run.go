@@ -105,6 +105,11 @@ func (in *Input) loop(ctx context.Context, sink Sink) error {
 		}
 		in.waitStart.Store(0)
 		waiting = false
+		if in.reason.Load() != reasonNone {
+			// Interrupted: the demuxer may hand out a truncated packet it flushed.
+			in.pkt.Unref()
+			return nil
+		}
 		in.stats.packet(in.pkt.Size(), in.tl.now(), clock.Now())
 		err = in.handlePacket(ctx, sink)
 		in.pkt.Unref()
@@ -178,6 +183,10 @@ func (in *Input) receive(ctx context.Context, sink Sink, d *decoder) error {
 		}
 		failures = 0
 		d.received++
+		if in.reason.Load() != reasonNone {
+			d.frame.Unref()
+			return nil
+		}
 		in.errs[d.stream].started.Store(true)
 		var err error
 		if d.stream == streamVideo {

@@ -140,7 +140,7 @@ func (in *Input) deliverVideo(ctx context.Context, sink Sink) error {
 	f.Key = fi.key != 0
 	f.Corrupt = fi.corrupt != 0
 	f.DecodeErrorFlags = int(fi.decode_error_flags)
-	f.FullRange = fi.full_range != 0
+	f.FullRange = plane.full_range != 0
 	errs := in.errs[streamVideo].counted.Load()
 	f.ErrorsBefore = int(errs - v.errsAtLast)
 	v.errsAtLast = errs
