@@ -1,0 +1,175 @@
+package detect
+
+import (
+	"image"
+	"math"
+
+	"gocv.io/x/gocv"
+
+	"github.com/vigil-monitor/vigil/media"
+)
+
+// BlurConfig configures the blur detector.
+//
+// Sharpness is measured on the luma plane scaled (area average) to at most 480 pixels
+// wide, as the standard deviation of its Laplacian divided by the standard deviation
+// of the picture itself: fine detail relative to contrast, so a change of brightness or
+// contrast is not taken for blur. A picture is blurred when its sharpness falls below
+// Ratio times the stream's own recent sharpness: a baseline that rises within seconds
+// when the picture gets sharper but falls only with time constant Adapt, so it does not
+// follow a blurred picture down quickly. Black and flat pictures (too little contrast
+// to judge) neither count nor move the baseline.
+type BlurConfig struct {
+	// Enabled turns the detector on (key blur.enabled).
+	Enabled bool
+	// EpisodeConfig: blur must last MinDuration (default 2 s) and ends after EndHold
+	// (default 0.3 s) of sharp pictures.
+	EpisodeConfig
+	// Ratio is the fraction of the baseline sharpness below which a picture is
+	// blurred (default 0.5).
+	Ratio float64
+	// Adapt is the time constant, in seconds, with which the baseline follows the
+	// sharpness down (default 60).
+	Adapt float64
+	// Warmup is how many seconds of judgeable pictures the baseline needs before blur
+	// is reported (default 1).
+	Warmup float64
+}
+
+// DefaultBlurConfig returns the defaults documented on BlurConfig.
+func DefaultBlurConfig() BlurConfig {
+	return BlurConfig{
+		Enabled:       true,
+		EpisodeConfig: EpisodeConfig{MinDuration: 2, EndHold: 0.3},
+		Ratio:         0.5,
+		Adapt:         60,
+		Warmup:        1,
+	}
+}
+
+const (
+	blurMaxWidth = 480 // working picture width
+	blurUpTau    = 2.0 // seconds for the baseline to follow sharpness up
+	blurMinStd   = 6.0 // luma standard deviation below which a picture is flat
+)
+
+// BlurDetector reports a loss of detail relative to the stream's own recent level.
+// It holds OpenCV matrices: Close releases them, and the detector re-creates them if
+// it is used again.
+type BlurDetector struct {
+	cfg BlurConfig
+
+	mats      bool
+	small     gocv.Mat // scaled luma
+	lap       gocv.Mat // its Laplacian (16-bit)
+	mean, std gocv.Mat // 1x1 results
+	size      image.Point
+
+	base    float64 // baseline sharpness
+	warm    float64 // seconds of judgeable pictures seen
+	last    float64 // PTS of the previous judgeable picture
+	hasLast bool
+
+	ep episode
+}
+
+var _ VideoDetector = (*BlurDetector)(nil)
+
+// NewBlurDetector returns a blur detector. cfg must be valid.
+func NewBlurDetector(cfg BlurConfig) *BlurDetector {
+	return &BlurDetector{
+		cfg: cfg,
+		ep:  newEpisode(Blur, Warning, cfg.EpisodeConfig, "sharpness %.2f of the stream's level"),
+	}
+}
+
+// Type returns Blur.
+func (d *BlurDetector) Type() Type { return Blur }
+
+func (d *BlurDetector) open() {
+	if d.mats {
+		return
+	}
+	d.small, d.lap, d.mean, d.std = gocv.NewMat(), gocv.NewMat(), gocv.NewMat(), gocv.NewMat()
+	d.mats = true
+}
+
+// sharpness returns the sharpness of f and its luma standard deviation.
+func (d *BlurDetector) sharpness(f *media.VideoFrame) (sharp, std float64, ok bool) {
+	rows := f.Height
+	if len(f.Y) < rows*f.Stride {
+		rows = len(f.Y) / f.Stride
+	}
+	if rows < 3 || f.Width < 3 {
+		return 0, 0, false
+	}
+	whole, err := gocv.NewMatFromBytes(rows, f.Stride, gocv.MatTypeCV8U, f.Y)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer whole.Close()
+	pic := whole.Region(image.Rect(0, 0, f.Width, rows))
+	defer pic.Close()
+
+	step := stepFor(f.Width, blurMaxWidth)
+	d.size = image.Pt((f.Width+step-1)/step, (rows+step-1)/step)
+	src := pic
+	if step > 1 {
+		gocv.Resize(pic, &d.small, d.size, 0, 0, gocv.InterpolationArea)
+		src = d.small
+	}
+	gocv.MeanStdDev(src, &d.mean, &d.std)
+	std = d.std.GetDoubleAt(0, 0)
+	if std < blurMinStd {
+		return 0, std, true
+	}
+	gocv.Laplacian(src, &d.lap, gocv.MatTypeCV16S, 1, 1, 0, gocv.BorderReflect101)
+	gocv.MeanStdDev(d.lap, &d.mean, &d.std)
+	return d.std.GetDoubleAt(0, 0) / std, std, true
+}
+
+// Video looks at one picture.
+func (d *BlurDetector) Video(f *media.VideoFrame, emit Emit) {
+	d.open()
+	sharp, std, ok := d.sharpness(f)
+	if !ok || std < blurMinStd {
+		// Black or flat: no judgement, the baseline stays.
+		return
+	}
+	dt := 0.0
+	if d.hasLast {
+		dt = f.PTS - d.last
+		if dt < 0 || dt > 1 {
+			dt = 0
+		}
+	}
+	d.last, d.hasLast = f.PTS, true
+	if d.base == 0 {
+		d.base = sharp
+	}
+	rel := sharp / d.base
+	judged := d.warm >= d.cfg.Warmup
+	cond := judged && rel < d.cfg.Ratio
+	d.ep.step(f.PTS, cond, 1-rel, rel, emit)
+
+	tau := d.cfg.Adapt
+	if sharp > d.base {
+		tau = blurUpTau
+	}
+	d.base += (sharp - d.base) * math.Min(1, dt/tau)
+	d.warm += dt
+}
+
+// Close ends an open blur defect at media time at, forgets the baseline and releases
+// the OpenCV matrices.
+func (d *BlurDetector) Close(at float64, emit Emit) {
+	d.ep.close(at, emit)
+	d.base, d.warm, d.hasLast = 0, 0, false
+	if d.mats {
+		d.small.Close()
+		d.lap.Close()
+		d.mean.Close()
+		d.std.Close()
+		d.mats = false
+	}
+}

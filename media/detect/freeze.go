@@ -1,0 +1,297 @@
+package detect
+
+import (
+	"math"
+
+	"github.com/vigil-monitor/vigil/media"
+)
+
+// FreezeConfig configures the frozen-picture detector.
+//
+// The detector keeps a reference picture, the last one that differed from its own
+// reference: it only moves when a real change is seen, so the slow refinement an
+// encoder applies to a still picture cannot hide the freeze the way a frame-to-frame
+// comparison can (FFmpeg's freezedetect misses the first second of a freeze after noisy
+// content for that reason). A change is measured per tile (4x4 tiles, mean absolute
+// luma difference), so a small moving part of an otherwise still picture is a change.
+//
+// The threshold is noise-aware: it is the larger of Threshold and NoiseFactor times the
+// stream's recent noise floor (the smallest frame-to-frame difference over the last
+// second, in the least changed of the tiles), so a still picture with grain or sensor
+// noise is still a freeze.
+//
+// When a freeze begins, the encoder may keep refining the still for a second or more,
+// and a key frame may re-code it: those look like small changes. So when a still
+// picture is found, the detector looks back up to Lookback seconds through a small
+// history of pictures for the moment the picture stopped moving: the largest step in
+// the distance from each earlier picture to the still one, if that step stands out
+// above the refinement after it. The freeze's Start is that moment.
+//
+// Black is reported as black, not as a freeze: while the picture is black (per the
+// black detector's settings) nothing counts as frozen.
+type FreezeConfig struct {
+	// Enabled turns the detector on (key freeze.enabled).
+	Enabled bool
+	// EpisodeConfig: a freeze must last MinDuration (default 2 s) and ends at the
+	// first real change (EndHold default 0).
+	EpisodeConfig
+	// Threshold is the smallest change, as mean absolute luma difference (8-bit levels)
+	// in the most changed tile, that counts as a change (default 1.0).
+	Threshold float64
+	// NoiseFactor scales the noise floor into the threshold (default 2).
+	NoiseFactor float64
+	// Lookback is how far back, in seconds, the start of a freeze is searched for
+	// (default 2).
+	Lookback float64
+}
+
+// DefaultFreezeConfig returns the defaults documented on FreezeConfig.
+func DefaultFreezeConfig() FreezeConfig {
+	return FreezeConfig{
+		Enabled:       true,
+		EpisodeConfig: EpisodeConfig{MinDuration: 2, EndHold: 0},
+		Threshold:     1.0,
+		NoiseFactor:   2,
+		Lookback:      2,
+	}
+}
+
+const (
+	freezeMaxWidth = 320 // working picture width
+	freezeHistW    = 160 // history picture width
+	freezeTiles    = 4   // tiles across and down
+	noiseWindow    = 1.0 // seconds over which the noise floor is the minimum
+	noiseRing      = 64  // frame differences remembered for the noise floor
+	freezeMaxHist  = 512 // history pictures at most
+)
+
+// histEntry is one remembered picture.
+type histEntry struct {
+	pts float64
+	pic plane
+}
+
+// FreezeDetector reports frozen pictures.
+type FreezeDetector struct {
+	cfg      FreezeConfig
+	black    BlackConfig
+	blackLvl int
+
+	cur, prev, ref plane
+	refPTS         float64
+	haveRef        bool
+	pendingKey     bool // the last change was on a key frame and may be a re-code
+
+	noise     [noiseRing]float64 // recent frame-to-frame differences
+	noiseT    [noiseRing]float64
+	noiseHead int
+
+	hist  []histEntry // ring of recent small pictures, oldest first from histHead
+	histN int
+	histH int
+
+	ep episode
+}
+
+var _ VideoDetector = (*FreezeDetector)(nil)
+
+// NewFreezeDetector returns a freeze detector that treats pictures black under black
+// as not frozen. Both configurations must be valid.
+func NewFreezeDetector(cfg FreezeConfig, black BlackConfig) *FreezeDetector {
+	d := &FreezeDetector{
+		cfg:      cfg,
+		black:    black,
+		blackLvl: int(videoLevel(black.Pixel)),
+		ep:       newEpisode(Freeze, Error, cfg.EpisodeConfig, "residual change %.2f"),
+	}
+	d.resetNoise()
+	return d
+}
+
+// Type returns Freeze.
+func (d *FreezeDetector) Type() Type { return Freeze }
+
+// tileDiff returns the largest and the smallest per-tile mean absolute difference of
+// two pictures.
+func tileDiff(a, b *plane) (worst, least float64) {
+	if !a.sameSize(b) || a.w == 0 || a.h == 0 {
+		return math.Inf(1), math.Inf(1)
+	}
+	least = math.Inf(1)
+	for ty := 0; ty < freezeTiles; ty++ {
+		y0, y1 := ty*a.h/freezeTiles, (ty+1)*a.h/freezeTiles
+		for tx := 0; tx < freezeTiles; tx++ {
+			x0, x1 := tx*a.w/freezeTiles, (tx+1)*a.w/freezeTiles
+			var sum, n int
+			for y := y0; y < y1; y++ {
+				ra, rb := a.pix[y*a.w+x0:y*a.w+x1], b.pix[y*b.w+x0:y*b.w+x1]
+				rb = rb[:len(ra)]
+				for i, v := range ra {
+					dv := int(v) - int(rb[i])
+					if dv < 0 {
+						dv = -dv
+					}
+					sum += dv
+				}
+				n += x1 - x0
+			}
+			if n > 0 {
+				v := float64(sum) / float64(n)
+				worst, least = math.Max(worst, v), math.Min(least, v)
+			}
+		}
+	}
+	return worst, least
+}
+
+// noiseFloor returns the noise level at t: the smallest difference between consecutive
+// pictures in their least changed tile, over the last noiseWindow seconds. Noise
+// changes every tile; motion rarely changes them all, and then changes them steadily,
+// which the reference comparison sees however large the threshold.
+func (d *FreezeDetector) noiseFloor(t float64) float64 {
+	floor := math.Inf(1)
+	for i := range d.noise {
+		if d.noiseT[i] <= t && t-d.noiseT[i] <= noiseWindow {
+			floor = math.Min(floor, d.noise[i])
+		}
+	}
+	if math.IsInf(floor, 1) {
+		return 0
+	}
+	return floor
+}
+
+// Video looks at one picture.
+func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
+	t := f.PTS
+	d.cur.sample(f, freezeMaxWidth)
+	d.remember(f)
+	if d.black.isBlack(d.cur.blackStats(d.blackLvl)) {
+		d.ref.copyFrom(&d.cur)
+		d.refPTS, d.haveRef, d.pendingKey = t, true, false
+		d.prev.copyFrom(&d.cur)
+		d.ep.step(t, false, 0, 0, emit)
+		return
+	}
+	if !d.haveRef || !d.cur.sameSize(&d.ref) {
+		d.ref.copyFrom(&d.cur)
+		d.prev.copyFrom(&d.cur)
+		d.refPTS, d.haveRef, d.pendingKey = t, true, false
+		d.ep.step(t, true, 1, 0, emit)
+		return
+	}
+	_, still := tileDiff(&d.cur, &d.prev)
+	d.noise[d.noiseHead], d.noiseT[d.noiseHead] = still, t
+	d.noiseHead = (d.noiseHead + 1) % noiseRing
+	d.prev.copyFrom(&d.cur)
+
+	th := math.Max(d.cfg.Threshold, d.cfg.NoiseFactor*d.noiseFloor(t))
+	rd, _ := tileDiff(&d.cur, &d.ref)
+	if rd <= th {
+		d.pendingKey = false
+		from := d.refPTS
+		if !d.ep.active {
+			from = d.backdate(th)
+		}
+		d.ep.stepFrom(t, from, true, 1-0.5*rd/th, rd, emit)
+		return
+	}
+	// A real change (or a key frame re-coding the still picture).
+	d.ref.copyFrom(&d.cur)
+	d.refPTS = t
+	if f.Key && d.ep.active && !d.pendingKey {
+		// Give a key frame the benefit of the doubt: if the next frame matches it,
+		// it only re-coded the still picture.
+		d.pendingKey = true
+		d.ep.step(t, true, 0, rd, emit)
+		return
+	}
+	d.pendingKey = false
+	d.ep.step(t, false, 0, rd, emit)
+}
+
+// remember adds f's small picture to the history ring. Once the ring spans Lookback
+// (or holds freezeMaxHist pictures) the oldest entry is reused, so the steady state
+// allocates nothing.
+func (d *FreezeDetector) remember(f *media.VideoFrame) {
+	if d.cfg.Lookback <= 0 {
+		return
+	}
+	n := len(d.hist)
+	switch {
+	case d.histN < n:
+		e := &d.hist[(d.histH+d.histN)%n]
+		e.pts = f.PTS
+		e.pic.sample(f, freezeHistW)
+		d.histN++
+	case n > 0 && (f.PTS-d.hist[d.histH].pts > d.cfg.Lookback || n >= freezeMaxHist):
+		e := &d.hist[d.histH]
+		e.pts = f.PTS
+		e.pic.sample(f, freezeHistW)
+		d.histH = (d.histH + 1) % n
+	default:
+		grown := make([]histEntry, 0, n+1)
+		for i := 0; i < n; i++ {
+			grown = append(grown, d.hist[(d.histH+i)%n])
+		}
+		e := histEntry{pts: f.PTS}
+		e.pic.sample(f, freezeHistW)
+		d.hist, d.histH, d.histN = append(grown, e), 0, n+1
+	}
+}
+
+// entry returns the i-th newest remembered picture (0 is the newest).
+func (d *FreezeDetector) entry(i int) *histEntry {
+	return &d.hist[(d.histH+d.histN-1-i+len(d.hist))%len(d.hist)]
+}
+
+// backdate returns when the current still picture stopped moving: the reference's
+// time, or earlier if the history shows the encoder refining the still before it.
+func (d *FreezeDetector) backdate(th float64) float64 {
+	start := d.refPTS
+	// Find the history entry of the reference picture.
+	ri := -1
+	for i := 0; i < d.histN; i++ {
+		if d.entry(i).pts == d.refPTS {
+			ri = i
+			break
+		}
+	}
+	if ri < 0 {
+		return start
+	}
+	ref := &d.entry(ri).pic
+	var maxSoFar, bestStep, bestAfter float64
+	best := -1
+	for i := ri + 1; i < d.histN; i++ {
+		e := d.entry(i)
+		if d.refPTS-e.pts > d.cfg.Lookback {
+			break
+		}
+		dist := meanAbsDiff(e.pic.pix, ref.pix)
+		if step := dist - maxSoFar; step > bestStep {
+			best, bestStep, bestAfter = i, step, maxSoFar
+		}
+		maxSoFar = math.Max(maxSoFar, dist)
+	}
+	// The picture before best is the first of the still: accept it when the step into
+	// the still is a real change and stands out above the refinement after it.
+	if best > ri+1 && bestStep >= th && bestStep >= 1.5*bestAfter {
+		start = d.entry(best - 1).pts
+	}
+	return start
+}
+
+// Close ends an open freeze at media time at and forgets the picture history.
+func (d *FreezeDetector) Close(at float64, emit Emit) {
+	d.ep.close(at, emit)
+	d.haveRef, d.pendingKey = false, false
+	d.histN, d.histH = 0, 0
+	d.resetNoise()
+}
+
+func (d *FreezeDetector) resetNoise() {
+	for i := range d.noise {
+		d.noise[i], d.noiseT[i] = 0, math.Inf(-1)
+	}
+}
