@@ -71,7 +71,7 @@ func (in *Input) deliverAudio(ctx context.Context, sink Sink) error {
 	f.Seq = a.seq
 	a.seq++
 	f.Init(s.done)
-	in.stats.audio(t + dur)
+	in.stats.audio(t+dur, in.tl.discontinuities)
 	sink.Audio(f)
 	return nil
 }

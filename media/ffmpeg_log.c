@@ -32,7 +32,7 @@ static void vigil_log_cb(void *avcl, int level, const char *fmt, va_list vl) {
 	const char *item = "";
 	if (cls)
 		item = cls->item_name ? cls->item_name(avcl) : cls->class_name;
-	vigilLog(token, kind, level, (char *)item, msg);
+	vigilLog((uintptr_t)avcl, token, kind, level, (char *)item, msg);
 }
 
 void vigil_log_install(void) { av_log_set_callback(vigil_log_cb); }

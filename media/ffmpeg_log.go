@@ -118,12 +118,42 @@ func lookup(id uint64) *Input {
 }
 
 //export vigilLog
-func vigilLog(token C.uintptr_t, kind, level C.int, item, msg *C.char) {
-	text := strings.TrimSpace(C.GoString(msg))
-	if text == "" {
+func vigilLog(ctx, token C.uintptr_t, kind, level C.int, item, msg *C.char) {
+	text, ok := assemble(uintptr(ctx), C.GoString(msg))
+	if !ok {
 		return
 	}
 	handleLog(uint64(token), int(kind), int(level), C.GoString(item), text)
+}
+
+// FFmpeg sometimes prints one line in several calls; pieces without a final newline
+// wait here, per logging context, for the rest of their line.
+var partial struct {
+	sync.Mutex
+	lines map[uintptr]string
+}
+
+// maxPartial bounds the number of contexts with an unfinished line.
+const maxPartial = 256
+
+// assemble returns the complete line msg finishes (trimmed), or ok=false while the
+// line is unfinished or empty.
+func assemble(ctx uintptr, msg string) (line string, ok bool) {
+	partial.Lock()
+	defer partial.Unlock()
+	if !strings.HasSuffix(msg, "\n") {
+		if partial.lines == nil || len(partial.lines) >= maxPartial {
+			partial.lines = make(map[uintptr]string)
+		}
+		partial.lines[ctx] += msg
+		return "", false
+	}
+	if prev, found := partial.lines[ctx]; found {
+		msg = prev + msg
+		delete(partial.lines, ctx)
+	}
+	line = strings.TrimSpace(msg)
+	return line, line != ""
 }
 
 // handleLog counts decoder errors and logs one FFmpeg message.

@@ -84,7 +84,7 @@ func (e *errorCount) add() bool {
 // stream. ctx bounds the open and the probing (a stalled server is interrupted); it is
 // not kept. url is validated with ValidateURL first. Errors wrap ErrUnsupportedURL,
 // ErrTooLarge, ErrNoStreams, ctx.Err() or FFmpeg's error.
-func Open(ctx context.Context, url string, cfg Config) (in *Input, err error) {
+func Open(ctx context.Context, url string, cfg Config) (_ *Input, err error) {
 	cfg, err = cfg.validate()
 	if err != nil {
 		return nil, fmt.Errorf("open input: %w", err)
@@ -96,7 +96,7 @@ func Open(ctx context.Context, url string, cfg Config) (in *Input, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
-	in = &Input{cfg: cfg, src: src, closing: make(chan struct{})}
+	in := &Input{cfg: cfg, src: src, closing: make(chan struct{})}
 	in.id = register(in)
 	in.pace.clock = cfg.Clock
 	defer func() {

@@ -38,8 +38,9 @@ type Stats struct {
 	// FrameRateChanges counts lasting changes (two windows in a row) of the measured
 	// frame rate by more than 10%.
 	FrameRateChanges uint64
-	// Discontinuities counts timestamp jumps of more than 10 s (a source restart) that
-	// media time was kept continuous across.
+	// Discontinuities counts timestamp jumps (forward by more than 10 s or backward by
+	// more than 0.5 s: a source restart, spliced files) that media time was kept
+	// continuous across.
 	Discontinuities uint64
 	// Loops counts restarts of a looping file input.
 	Loops uint64
@@ -67,10 +68,11 @@ func (st *statsState) packet(n int, t float64, now time.Time) {
 	st.mu.Unlock()
 }
 
-// video records a delivered picture.
-func (st *statsState) video(w, h int, t, end float64) {
+// video records a delivered picture; disc is the timeline's discontinuity count.
+func (st *statsState) video(w, h int, t, end float64, disc uint64) {
 	st.mu.Lock()
 	s := &st.s
+	s.Discontinuities = disc
 	if s.VideoFrames > 0 && (w != s.Width || h != s.Height) {
 		s.ResolutionChanges++
 	}
@@ -86,9 +88,10 @@ func (st *statsState) video(w, h int, t, end float64) {
 	st.mu.Unlock()
 }
 
-// audio records a delivered audio block.
-func (st *statsState) audio(end float64) {
+// audio records a delivered audio block; disc is the timeline's discontinuity count.
+func (st *statsState) audio(end float64, disc uint64) {
 	st.mu.Lock()
+	st.s.Discontinuities = disc
 	st.s.AudioFrames++
 	st.s.MediaTime = math.Max(st.s.MediaTime, end)
 	st.mu.Unlock()

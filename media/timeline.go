@@ -2,9 +2,13 @@ package media
 
 import "math"
 
-// discontinuityJump is the timestamp jump (either direction) that counts as a
-// discontinuity, e.g. a live source restarting its clock, rather than a gap.
-const discontinuityJump = 10.0
+// A timestamp jump forward by more than discontinuityJump, or backward by more than
+// backwardJump (frames leave the decoder in presentation order), is a discontinuity (a live source restarting its clock, spliced
+// files) rather than a gap in the signal. Forward gaps below it are real gaps.
+const (
+	discontinuityJump = 10.0
+	backwardJump      = 0.5
+)
 
 // Stream indexes of the timeline.
 const (
@@ -15,7 +19,7 @@ const (
 // timeline maps the decoders' raw timestamps (seconds in each stream's own clock) to
 // continuous media time: seconds from the first decoded frame of the input.
 //
-// A jump of more than discontinuityJump in one stream starts a new epoch whose offset
+// A discontinuity in one stream starts a new epoch whose offset
 // places that frame right after the last media time delivered; the other stream joins
 // the new epoch when it sees the same jump, so both streams share one offset and their
 // relative timing (which an A/V sync detector measures) is kept. A loop restart starts
@@ -55,7 +59,7 @@ func (t *timeline) media(stream int, raw, dur float64) float64 {
 	switch {
 	case !s.seen:
 		s.epoch = t.cur.id
-	case math.Abs(raw-s.lastRaw) > discontinuityJump:
+	case raw-s.lastRaw > discontinuityJump || s.lastRaw-raw > backwardJump:
 		if s.epoch != t.cur.id && math.Abs(raw-t.origin+t.cur.offset-t.end) <= discontinuityJump {
 			s.epoch = t.cur.id // the other stream saw this jump first
 		} else {

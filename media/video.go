@@ -147,7 +147,7 @@ func (in *Input) deliverVideo(ctx context.Context, sink Sink) error {
 	f.Seq = v.seq
 	v.seq++
 	f.Init(s.done)
-	in.stats.video(w, h, t, t+dur)
+	in.stats.video(w, h, t, t+dur, in.tl.discontinuities)
 	sink.Video(f)
 	return nil
 }
