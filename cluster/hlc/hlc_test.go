@@ -12,7 +12,7 @@ type fakeTime struct {
 	t  time.Time
 }
 
-func (f *fakeTime) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeTime) now() time.Time  { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
 func (f *fakeTime) set(t time.Time) { f.mu.Lock(); defer f.mu.Unlock(); f.t = t }
 
 func TestClock(t *testing.T) {

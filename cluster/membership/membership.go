@@ -145,7 +145,7 @@ func Create(cfg Config, meta Meta, h Handler) (*Membership, error) {
 		return nil, fmt.Errorf("membership: start gossip: %w", err)
 	}
 	m.ml = list
-	m.queue = &memberlist.TransmitLimitedQueue{NumNodes: list.NumMembers, RetransmitMult: ml.RetransmitMult}
+	m.queue = &memberlist.TransmitLimitedQueue{NumNodes: list.NumMembers, RetransmitMult: 3 * ml.RetransmitMult}
 	m.wg.Go(func() { m.dispatch(h) })
 	if len(cfg.Join) == 0 {
 		m.setReady()

@@ -1,0 +1,278 @@
+package cluster
+
+import (
+	"maps"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	vigilv1 "github.com/vigil-monitor/vigil/proto/vigil/v1"
+
+	"github.com/vigil-monitor/vigil/cluster/membership"
+	"github.com/vigil-monitor/vigil/cluster/placement"
+	"github.com/vigil-monitor/vigil/cluster/table"
+)
+
+// loop is the node's one goroutine of its own: it debounces changes into
+// reconciliation, polls the Runner's status, saves the table and collects garbage.
+// Every call to the Runner happens here.
+func (n *Node) loop() {
+	status := time.NewTicker(n.cfg.StatusInterval)
+	defer status.Stop()
+	gc := time.NewTicker(min(n.cfg.TombstoneRetention/10, time.Hour))
+	defer gc.Stop()
+	var reconcileC, saveC <-chan time.Time
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-n.kickC:
+			if reconcileC == nil {
+				reconcileC = time.After(n.cfg.ReconcileDelay)
+			}
+		case <-reconcileC:
+			reconcileC = nil
+			n.reconcile()
+		case <-status.C:
+			n.pollStatus()
+			n.reconcile()
+		case <-n.saveC:
+			if saveC == nil {
+				saveC = time.After(n.cfg.SaveDelay)
+			}
+		case <-saveC:
+			saveC = nil
+			n.save()
+		case <-gc.C:
+			if dropped := n.table.GC(n.cfg.Clock(), n.cfg.TombstoneRetention); len(dropped) > 0 {
+				n.log.Info("tombstones collected", "rows", len(dropped))
+				n.scheduleSave()
+			}
+		}
+	}
+}
+
+func (n *Node) save() {
+	if n.cfg.DataDir == "" {
+		return
+	}
+	if err := n.table.Save(filepath.Join(n.cfg.DataDir, tableFile), n.cfg.Clock()); err != nil {
+		n.log.Error("save table", "err", err)
+	}
+}
+
+// placeable returns the live rows that may be placed (not quarantined), by id.
+func (n *Node) placeable() map[string]table.Entry {
+	rows := make(map[string]table.Entry)
+	for _, e := range n.table.Live() {
+		if !e.Quarantined(n.cfg.MaxCrashes, n.cfg.CrashWindow) {
+			rows[e.ID] = e
+		}
+	}
+	return rows
+}
+
+// placementMembers returns the alive members with their placement weights.
+func (n *Node) placementMembers() []placement.Member {
+	var ms []placement.Member
+	for _, m := range n.mem.Members() {
+		if m.State != membership.StateAlive {
+			continue
+		}
+		w := float64(m.Meta.Capacity)
+		if m.Meta.Draining || m.Meta.Leaving {
+			w = 0
+		}
+		if m.Name == n.cfg.Name {
+			n.mu.Lock()
+			if n.draining {
+				w = 0
+			}
+			n.mu.Unlock()
+		}
+		ms = append(ms, placement.Member{Name: m.Name, Weight: w})
+	}
+	return ms
+}
+
+// refreshPlacement recomputes placement if it is stale.
+func (n *Node) refreshPlacement() {
+	n.placeMu.Lock()
+	defer n.placeMu.Unlock()
+	if !n.dirty.Swap(false) {
+		return
+	}
+	rows := n.placeable()
+	owners := placement.Place(n.cfg.Placement, n.placementMembers(), slicesKeys(rows))
+	n.mu.Lock()
+	n.rows, n.owners = rows, owners
+	n.mu.Unlock()
+	n.notify.signal()
+}
+
+// reconcile recomputes placement if stale and brings the local runs in line.
+func (n *Node) reconcile() {
+	n.refreshPlacement()
+	peers := peerRuns(n.peers.byStream())
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.cfg.Clock()
+	acts := plan(view{self: n.cfg.Name, now: now, grace: n.cfg.HandoffGrace, owners: n.owners, rows: n.rows,
+		runs: n.runs, peers: peers, retryAt: n.retryAt})
+	if len(acts) == 0 {
+		return
+	}
+	// Record what is about to run before starting it (see crash.go).
+	next := maps.Clone(n.running)
+	if next == nil {
+		next = map[string]table.Version{}
+	}
+	for _, a := range acts {
+		switch a.kind {
+		case actStart, actRestart, actAdopt:
+			next[a.id] = a.entry.Version
+		}
+	}
+	n.writeRunning(next)
+	for _, a := range acts {
+		log := n.log.With("stream", a.id)
+		switch a.kind {
+		case actStart:
+			n.startLocked(a.entry, now)
+			log.Info("start", "why", a.why)
+		case actRestart:
+			n.runner.Stop(a.id)
+			delete(n.runs, a.id)
+			n.startLocked(a.entry, now)
+			log.Info("restart", "why", a.why)
+		case actStop:
+			n.runner.Stop(a.id)
+			delete(n.runs, a.id)
+			delete(next, a.id)
+			log.Info("stop", "why", a.why)
+		case actAdopt:
+			n.runs[a.id].entry = a.entry
+		case actHandoff:
+			n.runs[a.id].handoff = now
+			log.Info("handing off", "why", a.why)
+		case actReclaim:
+			n.runs[a.id].handoff = time.Time{}
+			log.Info("keep", "why", a.why)
+		}
+	}
+	for id := range next {
+		if n.runs[id] == nil {
+			delete(next, id)
+		}
+	}
+	n.writeRunning(next)
+	n.notify.signal()
+}
+
+// startLocked starts one stream with a fresh epoch.
+func (n *Node) startLocked(e table.Entry, now time.Time) {
+	epoch := uint64(n.clock.Now())
+	if err := n.runner.Start(e.Spec.Clone(), epoch); err != nil {
+		wait := max(n.cfg.StartBackoff, min(2*n.retryWait[e.ID], n.cfg.StartMaxBackoff))
+		n.retryWait[e.ID] = wait
+		n.retryAt[e.ID] = now.Add(wait)
+		n.log.Warn("start failed", "stream", e.ID, "err", err, "retry_in", wait)
+		return
+	}
+	delete(n.retryAt, e.ID)
+	delete(n.retryWait, e.ID)
+	n.runs[e.ID] = &run{entry: e, epoch: epoch}
+}
+
+// writeRunning persists the running set if it changed.
+func (n *Node) writeRunning(set map[string]table.Version) {
+	if n.cfg.DataDir == "" || maps.Equal(set, n.running) {
+		return
+	}
+	path := filepath.Join(n.cfg.DataDir, runningFile)
+	if err := writeRunningSet(path, n.cfg.Name, n.bootID, set, n.cfg.Clock()); err != nil {
+		n.log.Error("running set", "err", err)
+		return
+	}
+	n.running = maps.Clone(set)
+}
+
+// pollStatus reads the Runner's status and gossips what changed. A run that has
+// just decoded its first frame is also announced directly to every other node that
+// still runs the stream, so that the old owner can stop without waiting for gossip.
+func (n *Node) pollStatus() {
+	cur := make(map[string]*vigilv1.RunStatus)
+	for _, s := range n.runner.Status() {
+		cur[s.ID] = runStatusProto(s)
+	}
+	n.mu.Lock()
+	var changed, firstFrames []*vigilv1.RunStatus
+	for id, st := range cur {
+		old := n.published[id]
+		if old == nil || !proto.Equal(old, st) {
+			changed = append(changed, st)
+			if st.GetRunningSinceUnixMs() != 0 && old.GetRunningSinceUnixMs() == 0 {
+				firstFrames = append(firstFrames, st)
+			}
+		}
+	}
+	for id := range n.published {
+		if cur[id] == nil {
+			changed = append(changed, &vigilv1.RunStatus{Id: id, Removed: true})
+		}
+	}
+	if len(changed) == 0 {
+		n.mu.Unlock()
+		return
+	}
+	n.published = cur
+	n.statusSeq++
+	seq := n.statusSeq
+	n.mu.Unlock()
+
+	n.broadcastStatus(seq, changed)
+	n.notify.signal()
+	if len(firstFrames) == 0 {
+		return
+	}
+	byStream := n.peers.byStream()
+	direct := map[string][]*vigilv1.RunStatus{}
+	for _, st := range firstFrames {
+		for node := range byStream[st.GetId()] {
+			direct[node] = append(direct[node], st)
+		}
+	}
+	for node, runs := range direct {
+		n.sendTo(node, &vigilv1.Envelope{Kind: &vigilv1.Envelope_Status{Status: &vigilv1.StatusUpdate{
+			Node: n.cfg.Name, Seq: seq, BootId: n.bootID, Runs: runs}}})
+	}
+}
+
+// fullStatus is every current run of this node, for push/pull.
+func (n *Node) fullStatus() *vigilv1.StatusUpdate {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	u := &vigilv1.StatusUpdate{Node: n.cfg.Name, Seq: n.statusSeq, Full: true, BootId: n.bootID}
+	for _, id := range slicesKeys(n.published) {
+		u.Runs = append(u.Runs, n.published[id])
+	}
+	return u
+}
+
+// setDraining flags this node as draining (or not) and tells the others.
+func (n *Node) setDraining(on bool) error {
+	n.mu.Lock()
+	changed := n.draining != on
+	n.draining = on
+	n.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	n.log.Info("drain", "draining", on)
+	n.replace()
+	if err := n.mem.SetMeta(n.meta(), time.Second); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package cluster
+
+import (
+	"sync"
+	"time"
+
+	vigilv1 "github.com/vigil-monitor/vigil/proto/vigil/v1"
+)
+
+// peerStatus is what this node knows about the runs of every other node, from
+// gossiped StatusUpdates. It is safe for concurrent use.
+type peerStatus struct {
+	mu    sync.Mutex
+	nodes map[string]*nodeRuns
+}
+
+type nodeRuns struct {
+	bootID uint64
+	seq    uint64 // highest seq applied
+	runs   map[string]runSeq
+}
+
+type runSeq struct {
+	seq uint64
+	st  *vigilv1.RunStatus
+}
+
+func newPeerStatus() *peerStatus {
+	return &peerStatus{nodes: make(map[string]*nodeRuns)}
+}
+
+// apply merges an update. Per stream, the update with the higher seq wins, so
+// reordered gossip cannot bring back an older state; a full update also removes
+// runs it does not list that are older than it. A new boot id resets the node.
+// It reports whether anything changed.
+func (p *peerStatus) apply(u *vigilv1.StatusUpdate) bool {
+	if u == nil || u.GetNode() == "" {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.nodes[u.GetNode()]
+	if n == nil || n.bootID != u.GetBootId() {
+		n = &nodeRuns{bootID: u.GetBootId(), runs: make(map[string]runSeq)}
+		p.nodes[u.GetNode()] = n
+	}
+	changed := false
+	listed := make(map[string]bool, len(u.GetRuns()))
+	for _, st := range u.GetRuns() {
+		listed[st.GetId()] = true
+		old, ok := n.runs[st.GetId()]
+		if ok && old.seq >= u.GetSeq() {
+			continue
+		}
+		n.runs[st.GetId()] = runSeq{seq: u.GetSeq(), st: st}
+		changed = true
+	}
+	if u.GetFull() {
+		for id, r := range n.runs {
+			if !listed[id] && r.seq < u.GetSeq() {
+				n.runs[id] = runSeq{seq: u.GetSeq(), st: &vigilv1.RunStatus{Id: id, Removed: true}}
+				changed = true
+			}
+		}
+	}
+	n.seq = max(n.seq, u.GetSeq())
+	return changed
+}
+
+// forget drops what is known about a node (it died or left).
+func (p *peerStatus) forget(node string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.nodes, node)
+}
+
+// nodes returns the names of the nodes with known runs.
+func (p *peerStatus) known() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.nodes))
+	for n := range p.nodes {
+		out = append(out, n)
+	}
+	return out
+}
+
+// byStream returns, per stream id, the current (not removed) runs of every node.
+func (p *peerStatus) byStream() map[string]map[string]*vigilv1.RunStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]map[string]*vigilv1.RunStatus)
+	for node, n := range p.nodes {
+		for id, r := range n.runs {
+			if r.st.GetRemoved() {
+				continue
+			}
+			if out[id] == nil {
+				out[id] = make(map[string]*vigilv1.RunStatus)
+			}
+			out[id][node] = r.st
+		}
+	}
+	return out
+}
+
+// peerRuns converts byStream's answer for reconciliation.
+func peerRuns(bs map[string]map[string]*vigilv1.RunStatus) map[string]map[string]peerRun {
+	out := make(map[string]map[string]peerRun, len(bs))
+	for id, nodes := range bs {
+		m := make(map[string]peerRun, len(nodes))
+		for node, st := range nodes {
+			pr := peerRun{epoch: st.GetEpoch()}
+			if ms := st.GetRunningSinceUnixMs(); ms > 0 {
+				pr.runningSince = time.UnixMilli(ms)
+			}
+			m[node] = pr
+		}
+		out[id] = m
+	}
+	return out
+}
+
+// runStatusProto converts a local status for gossip.
+func runStatusProto(s StreamStatus) *vigilv1.RunStatus {
+	p := &vigilv1.RunStatus{Id: s.ID, Epoch: s.Epoch, State: stateProto(s.State), Restarts: s.Restarts,
+		Defects: s.Defects, LastError: s.LastError}
+	if !s.RunningSince.IsZero() {
+		p.RunningSinceUnixMs = s.RunningSince.UnixMilli()
+	}
+	return p
+}
+
+func stateProto(s RunState) vigilv1.StreamState {
+	switch s {
+	case RunStarting:
+		return vigilv1.StreamState_STREAM_STATE_STARTING
+	case RunRunning:
+		return vigilv1.StreamState_STREAM_STATE_RUNNING
+	case RunRetrying:
+		return vigilv1.StreamState_STREAM_STATE_RETRYING
+	case RunStopped:
+		return vigilv1.StreamState_STREAM_STATE_STOPPED
+	}
+	return vigilv1.StreamState_STREAM_STATE_UNSPECIFIED
+}
