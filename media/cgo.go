@@ -75,6 +75,8 @@ static int vigil_codec_id(const AVCodecContext *c) { return c->codec_id; }
 static int vigil_nb_streams(const AVFormatContext *f) { return f->nb_streams; }
 static void vigil_format_setup(AVFormatContext *f, uintptr_t token) { f->opaque = (void *)token; }
 
+static int vigil_io_error(const AVFormatContext *f) { return f->pb ? f->pb->error : 0; }
+
 static int vigil_best_stream(AVFormatContext *f, int video) {
 	return av_find_best_stream(f, video ? AVMEDIA_TYPE_VIDEO : AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
 }
@@ -144,5 +146,9 @@ func bestStream(fc unsafe.Pointer, video bool) int {
 func codecIDOf(cc unsafe.Pointer) astiav.CodecID {
 	return astiav.CodecID(C.vigil_codec_id((*C.AVCodecContext)(cc)))
 }
+
+// ioError returns the error that ended the input's byte stream (a read timeout, a
+// reset connection), 0 if it ended normally. Demuxers report such an end as EOF.
+func ioError(fc unsafe.Pointer) int { return int(C.vigil_io_error((*C.AVFormatContext)(fc))) }
 
 func nbStreamsOf(fc unsafe.Pointer) int { return int(C.vigil_nb_streams((*C.AVFormatContext)(fc))) }

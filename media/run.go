@@ -80,6 +80,12 @@ func (in *Input) loop(ctx context.Context, sink Sink) error {
 			switch {
 			case errors.Is(err, astiav.ErrEagain):
 				continue
+			case errors.Is(err, astiav.ErrEof) && ioError(in.fcPtr) < 0:
+				err = astiav.Error(ioError(in.fcPtr))
+				if errors.Is(err, astiav.ErrEtimedout) {
+					return fmt.Errorf("read packet: %w: %w", ErrNoSignal, err)
+				}
+				return fmt.Errorf("read packet: %w", err)
 			case errors.Is(err, astiav.ErrEof):
 				in.waitStart.Store(0)
 				waiting = false
