@@ -74,9 +74,9 @@ func (n *Node) Assign(spec StreamSpec, replace bool) (Stream, bool, error) {
 		return Stream{}, false, fmt.Errorf("%w: stream %q", ErrExists, spec.ID)
 	}
 	e := n.table.Put(spec)
+	n.save() // acknowledged writes survive a crash of this node, even a lone one
 	n.broadcastRow(e)
 	n.replace()
-	n.scheduleSave()
 	n.reconcileNow()
 	s, _ := n.Get(spec.ID)
 	return s, !exists, nil
@@ -91,9 +91,9 @@ func (n *Node) Unassign(id string) error {
 	if !ok {
 		return fmt.Errorf("%w: stream %q", ErrNotFound, id)
 	}
+	n.save()
 	n.broadcastRow(e)
 	n.replace()
-	n.scheduleSave()
 	return nil
 }
 

@@ -53,10 +53,14 @@ func (n *Node) loop() {
 	}
 }
 
+// save writes the table to DataDir. Saves are serialized, so the file always ends up
+// with the newest state.
 func (n *Node) save() {
 	if n.cfg.DataDir == "" {
 		return
 	}
+	n.saveMu.Lock()
+	defer n.saveMu.Unlock()
 	if err := n.table.Save(filepath.Join(n.cfg.DataDir, tableFile), n.cfg.Clock()); err != nil {
 		n.log.Error("save table", "err", err)
 	}

@@ -47,6 +47,7 @@ type Node struct {
 	wg      sync.WaitGroup
 	dirty   atomic.Bool // placement must be recomputed
 	placeMu sync.Mutex  // serializes placement computations
+	saveMu  sync.Mutex  // serializes table saves
 	closing sync.Once
 	closed  atomic.Bool
 	goMu    sync.Mutex // orders goUnlessClosed with Close
@@ -102,6 +103,7 @@ func Open(cfg Config, runner Runner) (*Node, error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	n.mem = mem
+	mem.Start()
 	for _, e := range crashed {
 		n.broadcastRow(e)
 	}
@@ -134,6 +136,8 @@ func (n *Node) loadDataDir() ([]table.Entry, error) {
 	}
 	if len(crashed) > 0 {
 		n.log.Warn("previous process died while running streams; crash recorded", "streams", len(crashed))
+		// The running set is gone now: keep the records even if this process dies too.
+		n.save()
 	}
 	return crashed, nil
 }

@@ -95,11 +95,13 @@ type Membership struct {
 
 	inbox   chan inboxItem
 	changed chan struct{}
+	started chan struct{}
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	ready   chan struct{}
 
 	readyOnce sync.Once
+	startOnce sync.Once
 	closeOnce sync.Once
 	closeErr  error
 
@@ -117,6 +119,7 @@ type inboxItem struct {
 
 // Create starts gossip on the configured address, announcing meta, and starts
 // joining the seeds in the background. It does not wait for the join: see Ready.
+// Calls to h other than LocalState wait (queued) until Start.
 func Create(cfg Config, meta Meta, h Handler) (*Membership, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -130,6 +133,7 @@ func Create(cfg Config, meta Meta, h Handler) (*Membership, error) {
 		log:     cfg.Logger.With("component", "membership", "node", cfg.Memberlist.Name),
 		inbox:   make(chan inboxItem, cfg.InboxSize),
 		changed: make(chan struct{}, 1),
+		started: make(chan struct{}),
 		stop:    make(chan struct{}),
 		ready:   make(chan struct{}),
 		meta:    mb,
@@ -152,6 +156,12 @@ func Create(cfg Config, meta Meta, h Handler) (*Membership, error) {
 	}
 	m.wg.Go(m.joinLoop)
 	return m, nil
+}
+
+// Start begins delivering queued and new messages and membership changes to the
+// handler. Call it once whatever the handler needs is in place. It is idempotent.
+func (m *Membership) Start() {
+	m.startOnce.Do(func() { close(m.started) })
 }
 
 // Name returns this node's name.
@@ -305,6 +315,11 @@ func (m *Membership) shutdown() error {
 
 // dispatch hands queued messages and membership changes to the handler.
 func (m *Membership) dispatch(h Handler) {
+	select {
+	case <-m.stop:
+		return
+	case <-m.started:
+	}
 	for {
 		select {
 		case <-m.stop:

@@ -73,6 +73,7 @@ func startNode(tb testing.TB, name string, mutate func(*Config)) testNode {
 	if err != nil {
 		tb.Fatalf("create %s: %v", name, err)
 	}
+	m.Start()
 	tb.Cleanup(func() { m.Kill() })
 	return testNode{m, rec}
 }
