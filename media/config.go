@@ -45,6 +45,10 @@ type Config struct {
 	// Loop restarts a file input at its end; media time keeps increasing across the
 	// restart. Network inputs end when their source ends.
 	Loop bool
+	// StartAt is the media time, in seconds, given to the input's first decoded frame
+	// (0 by default). A caller that reconnects a live stream passes where the previous
+	// input left off, so that media time keeps increasing across reconnects.
+	StartAt float64
 	// Threads is the number of decoder threads; 0 lets FFmpeg choose (one per core).
 	Threads int
 	// Clock drives pacing and the no-signal watchdog; nil means SystemClock.

@@ -96,7 +96,7 @@ func Open(ctx context.Context, url string, cfg Config) (_ *Input, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
-	in := &Input{cfg: cfg, src: src, closing: make(chan struct{})}
+	in := &Input{cfg: cfg, src: src, closing: make(chan struct{}), tl: timeline{base: cfg.StartAt}}
 	in.id = register(in)
 	in.pace.clock = cfg.Clock
 	defer func() {

@@ -25,6 +25,7 @@ const (
 // relative timing (which an A/V sync detector measures) is kept. A loop restart starts
 // an epoch for both streams at once. The timeline is pure: no clock, no I/O.
 type timeline struct {
+	base            float64 // media time of the first frame (Config.StartAt)
 	started         bool
 	origin          float64
 	cur, prev       epoch
@@ -73,7 +74,7 @@ func (t *timeline) media(stream int, raw, dur float64) float64 {
 	if e := m + dur; e > t.end {
 		t.end = e
 	}
-	return m
+	return m + t.base
 }
 
 // restart prepares for the input starting again from its beginning (a loop): the next
@@ -89,7 +90,7 @@ func (t *timeline) restart() {
 }
 
 // now returns the greatest media time delivered so far (end of the latest frame).
-func (t *timeline) now() float64 { return t.end }
+func (t *timeline) now() float64 { return t.end + t.base }
 
 func (t *timeline) newEpoch(raw float64) {
 	t.prev = t.cur
