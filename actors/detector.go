@@ -1,0 +1,95 @@
+package actors
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/vigil-monitor/vigil/media/detect"
+)
+
+// detectorSlot is the decoder's view of one detector child: where to send frames and
+// how many may be waiting for it.
+type detectorSlot struct {
+	typ     detect.Type
+	pid     *actor.PID
+	video   bool
+	audio   bool
+	queue   chan struct{} // one token per frame waiting for or inside the detector
+	dropped *atomic.Uint64
+	out     *atomic.Int64 // the stream's outstanding frame count
+}
+
+// acquire reserves a queue slot. With wait false (Live) it fails at once when the
+// detector is behind; with wait true (Scan) it waits for room or for ctx.
+func (d *detectorSlot) acquire(ctx context.Context, wait bool) bool {
+	select {
+	case d.queue <- struct{}{}:
+		d.out.Add(1)
+		return true
+	default:
+	}
+	if !wait {
+		d.dropped.Add(1)
+		return false
+	}
+	select {
+	case d.queue <- struct{}{}:
+		d.out.Add(1)
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (d *detectorSlot) free() {
+	d.out.Add(-1)
+	<-d.queue
+}
+
+// detectorActor runs one detector over the frames its slot receives and sends the
+// defects it finds to its parent, the stream supervisor.
+type detectorActor struct {
+	det    detect.Detector
+	newDet func() (detect.Detector, error)
+	ctx    actor.Context
+	emit   detect.Emit
+}
+
+func newDetectorActor(newDet func() (detect.Detector, error)) actor.Producer {
+	return func() actor.Actor { return &detectorActor{newDet: newDet} }
+}
+
+// Receive handles frames and control messages. A panic in the detector restarts this
+// actor alone (the supervisor's strategy); the frame that caused it is released by the
+// deferred release on the way out.
+func (a *detectorActor) Receive(ctx actor.Context) {
+	a.ctx = ctx
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.emit = func(e detect.Event) { ctx.Send(ctx.Parent(), &defectFound{Event: e}) }
+		d, err := a.newDet()
+		if err != nil {
+			panic(err) // configuration was validated before spawning; this is a bug
+		}
+		a.det = d
+	case *videoMsg:
+		defer m.release()
+		if v, ok := a.det.(detect.VideoDetector); ok {
+			v.Video(m.f, a.emit)
+		}
+	case *audioMsg:
+		defer m.release()
+		if v, ok := a.det.(detect.AudioDetector); ok {
+			v.Audio(m.a, a.emit)
+		}
+	case *flushDetector:
+		a.det.Close(m.At, a.emit)
+	case *actor.Stopped, *actor.Restarting:
+		if f, ok := a.det.(interface{ Free() }); ok {
+			f.Free()
+		}
+		a.det = nil
+	}
+}
