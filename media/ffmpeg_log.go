@@ -176,27 +176,36 @@ func handleLog(token uint64, kind, level int, item, text string) {
 	if lvl < slog.Level(ffLevel.Load()) {
 		return
 	}
-	logger := packageLogger()
+	logger, limit, clock := packageLogger(), &unattributed, SystemClock
 	if in != nil {
+		limit, clock = &in.logLimit, in.cfg.Clock
 		if in.cfg.Logger != nil {
 			logger = in.cfg.Logger
 		}
-		ok, heldBack := in.logLimit.allow(in.cfg.Clock.Now())
-		if heldBack > 0 {
-			logger.LogAttrs(context.Background(), slog.LevelWarn, "ffmpeg messages suppressed",
-				slog.String("component", "ffmpeg"), slog.Int("count", heldBack))
-		}
-		if !ok {
-			return
-		}
+	}
+	ok, heldBack := limit.allow(clock.Now(), lvl)
+	if heldBack > 0 {
+		logger.LogAttrs(context.Background(), lvl, "ffmpeg messages suppressed",
+			slog.String("component", "ffmpeg"), slog.Int("count", heldBack))
+	}
+	if !ok {
+		return
 	}
 	logger.LogAttrs(context.Background(), lvl, text, slog.String("component", "ffmpeg"), slog.String("ffmpeg", item))
 }
 
-// logLimiter lets at most logBurst messages per logWindow through; allow reports how
-// many it held back in the window that just closed.
+// unattributed limits messages that belong to no input (connection attempts, probing).
+var unattributed logLimiter
+
+// logLimiter lets at most logBurst messages of each level per logWindow through (so
+// debug chatter cannot hide errors); allow reports how many of that level it held back
+// in the window that just closed.
 type logLimiter struct {
-	mu         sync.Mutex
+	mu     sync.Mutex
+	levels [4]logBucket // error, warn, info, debug
+}
+
+type logBucket struct {
 	start      time.Time
 	n          int
 	suppressed int
@@ -207,17 +216,27 @@ const (
 	logWindow = 10 * time.Second
 )
 
-func (l *logLimiter) allow(now time.Time) (ok bool, heldBack int) {
+func (l *logLimiter) allow(now time.Time, level slog.Level) (ok bool, heldBack int) {
+	i := 3
+	switch {
+	case level >= slog.LevelError:
+		i = 0
+	case level >= slog.LevelWarn:
+		i = 1
+	case level >= slog.LevelInfo:
+		i = 2
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.start) >= logWindow {
-		heldBack = l.suppressed
-		l.start, l.n, l.suppressed = now, 0, 0
+	b := &l.levels[i]
+	if now.Sub(b.start) >= logWindow {
+		heldBack = b.suppressed
+		b.start, b.n, b.suppressed = now, 0, 0
 	}
-	if l.n >= logBurst {
-		l.suppressed++
+	if b.n >= logBurst {
+		b.suppressed++
 		return false, heldBack
 	}
-	l.n++
+	b.n++
 	return true, heldBack
 }
