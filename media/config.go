@@ -13,6 +13,9 @@ const (
 	DefaultMaxHeight = 2304
 )
 
+// HLSNoSignalFloor is the smallest no-signal timeout applied to HLS inputs.
+const HLSNoSignalFloor = 20 * time.Second
+
 // Config sets how an input is opened and decoded. Open validates it once; it is
 // read-only afterwards. Start from DefaultConfig (live inputs) or ScanConfig (files and
 // URLs analysed as fast as possible) and change fields as needed.
@@ -34,7 +37,9 @@ type Config struct {
 	ReadTimeout time.Duration
 	// NoSignalTimeout ends Run with an error wrapping ErrNoSignal when no packet
 	// arrived for this long while Run was waiting for one (time spent in the Sink or in
-	// pacing does not count). A blocked socket read is interrupted. 0 disables it.
+	// pacing does not count). A blocked socket read is interrupted. 0 disables it. For
+	// HLS it is at least HLSNoSignalFloor: the demuxer reads segments in bursts and then
+	// legitimately waits up to a segment's duration for the next one.
 	NoSignalTimeout time.Duration
 	// MaxWidth and MaxHeight bound the picture size; a larger picture fails Open or Run
 	// with an error wrapping ErrTooLarge. 0 means DefaultMaxWidth/DefaultMaxHeight.

@@ -1,7 +1,11 @@
 package media
 
 import (
+	"context"
+	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -30,7 +34,7 @@ func TestDecodeClip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, st, info := decodeFile(t, tc.file(t), ScanConfig())
 			video, audio := rec.snapshot()
-			if info.Container != tc.container || info.Video == nil || info.Audio == nil {
+			if info.Container != tc.container || info.Video == nil || info.Audio == nil || info.Audio.Channels != tc.channels {
 				t.Fatalf("info = %+v", info)
 			}
 			if len(video) != tc.frames || st.VideoFrames != uint64(tc.frames) {
@@ -96,5 +100,43 @@ func TestAudioLevel(t *testing.T) {
 	rms := math.Sqrt(sum / float64(n))
 	if want := 0.125 / math.Sqrt2; math.Abs(rms-want) > 0.1*want {
 		t.Fatalf("rms %.4f, want %.4f", rms, want)
+	}
+}
+
+func TestStreamsPresent(t *testing.T) {
+	dir := t.TempDir()
+	srt := filepath.Join(dir, "subs.srt")
+	if err := os.WriteFile(srt, []byte("1\n00:00:00,000 --> 00:00:01,000\nhello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name         string
+		path         string
+		video, audio bool
+	}{
+		{"audio only", clip(t, "audio.m4a", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "1", "-c:a", "aac"), false, true},
+		{"video only", clip(t, "video.mkv", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast"), true, false},
+		{"subtitles only", srt, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.video && !tc.audio {
+				in, err := Open(context.Background(), tc.path, ScanConfig())
+				if !errors.Is(err, ErrNoStreams) {
+					if in != nil {
+						in.Close()
+					}
+					t.Fatalf("Open = %v, want ErrNoStreams", err)
+				}
+				return
+			}
+			_, st, info := decodeFile(t, tc.path, ScanConfig())
+			if (info.Video != nil) != tc.video || (info.Audio != nil) != tc.audio {
+				t.Fatalf("info %+v", info)
+			}
+			if (st.VideoFrames > 0) != tc.video || (st.AudioFrames > 0) != tc.audio {
+				t.Fatalf("stats %+v", st)
+			}
+		})
 	}
 }

@@ -31,6 +31,9 @@ type Sink interface {
 type Input struct {
 	cfg  Config
 	src  source
+	// noSignal is the effective no-signal timeout (Config.NoSignalTimeout, raised for
+	// HLS).
+	noSignal time.Duration
 	info Info
 	id   uint64
 
@@ -110,6 +113,10 @@ func Open(ctx context.Context, url string, cfg Config) (_ *Input, err error) {
 	}
 	if err := in.openStreams(); err != nil {
 		return nil, err
+	}
+	in.noSignal = cfg.NoSignalTimeout
+	if in.info.Container == "hls" && in.noSignal > 0 && in.noSignal < HLSNoSignalFloor {
+		in.noSignal = HLSNoSignalFloor
 	}
 	if in.pkt = astiav.AllocPacket(); in.pkt == nil {
 		return nil, errors.New("allocate packet: out of memory")
@@ -271,9 +278,10 @@ func (in *Input) decoderError(tokenStream int) bool {
 	return false
 }
 
-// Close stops a running Run (and waits for it to return), then frees every FFmpeg
-// resource of the input. Frames still held stay valid until released. Close is
-// idempotent and always returns nil; it must not be called from the Sink.
+// Close stops a running Run (and waits for it to return, so a Sink blocked for good
+// blocks Close too), then frees every FFmpeg resource of the input. Frames still held
+// stay valid until released. Close is idempotent and always returns nil; it must not be
+// called from the Sink.
 func (in *Input) Close() error {
 	in.closeOnce.Do(func() {
 		close(in.closing)

@@ -43,6 +43,9 @@ func TestHLS(t *testing.T) {
 		if st := in.Stats(); in.Info().Container != "hls" || st.VideoFrames != 75 || st.DecodeErrors != 0 {
 			t.Fatalf("container %q, stats %+v", in.Info().Container, st)
 		}
+		if in.noSignal != HLSNoSignalFloor {
+			t.Fatalf("no-signal timeout %v for HLS, want %v", in.noSignal, HLSNoSignalFloor)
+		}
 	})
 	t.Run("segment on local disk", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -51,7 +51,7 @@ func (in *Input) Run(ctx context.Context, sink Sink) error {
 	case reasonClosed:
 		return ErrClosed
 	case reasonNoSignal:
-		return fmt.Errorf("read packet: nothing for %v: %w", in.cfg.NoSignalTimeout, ErrNoSignal)
+		return fmt.Errorf("read packet: nothing for %v: %w", in.noSignal, ErrNoSignal)
 	}
 	if errors.Is(err, ErrClosed) {
 		return ErrClosed
@@ -254,10 +254,10 @@ func (in *Input) rewind() error {
 }
 
 // watch interrupts FFmpeg when ctx ends, when Close is called, or when Run has waited
-// for a packet longer than NoSignalTimeout. It is the only goroutine that interrupts
+// for a packet longer than the no-signal timeout. It is the only goroutine that interrupts
 // FFmpeg while Run runs, and returns when done is closed.
 func (in *Input) watch(ctx context.Context, done <-chan struct{}) {
-	timeout := in.cfg.NoSignalTimeout
+	timeout := in.noSignal
 	var tick <-chan time.Time
 	var timer Timer
 	if timeout > 0 {
