@@ -29,13 +29,13 @@ type Sink interface {
 // audio stream. Open it, call Run once, then Close. Info, Stats and Outstanding may be
 // called from any goroutine at any time.
 type Input struct {
-	cfg  Config
-	src  source
+	cfg Config
+	src source
 	// noSignal is the effective no-signal timeout (Config.NoSignalTimeout, raised for
 	// HLS).
 	noSignal time.Duration
-	info Info
-	id   uint64
+	info     Info
+	id       uint64
 
 	fc     *astiav.FormatContext
 	fcPtr  unsafe.Pointer
