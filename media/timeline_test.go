@@ -58,6 +58,20 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+func TestTimelineStartAt(t *testing.T) {
+	tl := timeline{base: 100}
+	got := []float64{tl.media(streamVideo, 1.4, 0.04), tl.media(streamAudio, 1.38, 0.02), tl.media(streamVideo, 500, 0.04)}
+	want := []float64{100, 99.98, 100.04}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-9 {
+			t.Fatalf("frame %d: media %.4f, want %.4f", i, got[i], want[i])
+		}
+	}
+	if now := tl.now(); math.Abs(now-100.08) > 1e-9 {
+		t.Fatalf("now %.4f, want 100.08", now)
+	}
+}
+
 func TestFPSMeter(t *testing.T) {
 	var m fpsMeter
 	tm := 0.0
