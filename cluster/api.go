@@ -268,3 +268,14 @@ func (n *Node) PublishEvent(e *vigilv1.DefectEvent) {
 func (n *Node) Changes() (<-chan struct{}, func()) {
 	return n.notify.subscribe()
 }
+
+// Owners returns the current placement: stream id → owner, for placed streams.
+func (n *Node) Owners() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]string, len(n.owners))
+	for id, o := range n.owners {
+		out[id] = o
+	}
+	return out
+}

@@ -72,6 +72,8 @@ func (h *handler) NotifyMsg(buf []byte) {
 		for _, e := range k.Events.GetEvents() {
 			n.events.publish(e)
 		}
+	case *vigilv1.Envelope_HandoffWatch:
+		n.watchHandoff(k.HandoffWatch.GetNode(), k.HandoffWatch.GetIds())
 	case *vigilv1.Envelope_Drain:
 		if k.Drain.GetNode() == n.cfg.Name {
 			undrain := k.Drain.GetUndrain()

@@ -3,6 +3,7 @@ package cluster
 import (
 	"maps"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -36,7 +37,9 @@ func (n *Node) loop() {
 			n.reconcile()
 		case <-status.C:
 			n.pollStatus()
-			n.reconcile()
+			if n.waiting() {
+				n.reconcile()
+			}
 		case <-n.saveC:
 			if saveC == nil {
 				saveC = time.After(n.cfg.SaveDelay)
@@ -115,10 +118,34 @@ func (n *Node) refreshPlacement() {
 	n.notify.signal()
 }
 
+// waiting reports whether time alone can change the plan: a hand-off whose grace
+// may run out, or a failed start waiting for its retry.
+func (n *Node) waiting() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.retryAt) > 0 {
+		return true
+	}
+	for _, r := range n.runs {
+		if !r.handoff.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // reconcile recomputes placement if stale and brings the local runs in line.
 func (n *Node) reconcile() {
 	n.refreshPlacement()
-	peers := peerRuns(n.peers.byStream())
+	n.mu.Lock()
+	var handoffs []string
+	for id, r := range n.runs {
+		if !r.handoff.IsZero() {
+			handoffs = append(handoffs, id)
+		}
+	}
+	n.mu.Unlock()
+	peers := n.peers.runsOf(handoffs)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := n.cfg.Clock()
@@ -162,7 +189,14 @@ func (n *Node) reconcile() {
 			log.Info("handing off", "why", a.why)
 		case actReclaim:
 			n.runs[a.id].handoff = time.Time{}
+			n.runs[a.id].handoffTo = ""
 			log.Info("keep", "why", a.why)
+		}
+	}
+	n.askForFirstFramesLocked()
+	for id := range n.watchers {
+		if n.owners[id] != n.cfg.Name {
+			delete(n.watchers, id) // no longer ours to report
 		}
 	}
 	for id := range next {
@@ -172,6 +206,48 @@ func (n *Node) reconcile() {
 	}
 	n.writeRunning(next)
 	n.notify.signal()
+}
+
+// askForFirstFramesLocked asks the new owner of every stream being handed off to
+// report its first decoded frame directly (again when the new owner changed).
+func (n *Node) askForFirstFramesLocked() {
+	asks := map[string][]string{}
+	for id, r := range n.runs {
+		if r.handoff.IsZero() {
+			continue
+		}
+		if owner := n.owners[id]; owner != "" && owner != n.cfg.Name && owner != r.handoffTo {
+			r.handoffTo = owner
+			asks[owner] = append(asks[owner], id)
+		}
+	}
+	for owner, ids := range asks {
+		n.sendTo(owner, &vigilv1.Envelope{Kind: &vigilv1.Envelope_HandoffWatch{
+			HandoffWatch: &vigilv1.HandoffWatch{Node: n.cfg.Name, Ids: ids}}})
+	}
+}
+
+// watchHandoff records that node waits for this node's first frames of ids, and
+// answers at once for the runs that already decode.
+func (n *Node) watchHandoff(node string, ids []string) {
+	n.mu.Lock()
+	var ready []*vigilv1.RunStatus
+	for _, id := range ids {
+		if st := n.published[id]; st.GetRunningSinceUnixMs() != 0 {
+			ready = append(ready, st)
+			continue
+		}
+		if n.watchers[id] == nil {
+			n.watchers[id] = map[string]bool{}
+		}
+		n.watchers[id][node] = true
+	}
+	seq := n.statusSeq
+	n.mu.Unlock()
+	if len(ready) > 0 {
+		n.sendTo(node, &vigilv1.Envelope{Kind: &vigilv1.Envelope_Status{Status: &vigilv1.StatusUpdate{
+			Node: n.cfg.Name, Seq: seq, BootId: n.bootID, Runs: ready}}})
+	}
 }
 
 // startLocked starts one stream with a fresh epoch.
@@ -233,18 +309,25 @@ func (n *Node) pollStatus() {
 	n.published = cur
 	n.statusSeq++
 	seq := n.statusSeq
+	direct := map[string][]*vigilv1.RunStatus{}
+	for _, st := range firstFrames {
+		for node := range n.watchers[st.GetId()] {
+			direct[node] = append(direct[node], st)
+		}
+		delete(n.watchers, st.GetId())
+	}
 	n.mu.Unlock()
 
 	n.broadcastStatus(seq, changed)
 	n.notify.signal()
-	if len(firstFrames) == 0 {
+	if len(firstFrames) == 0 && len(direct) == 0 {
 		return
 	}
-	byStream := n.peers.byStream()
-	direct := map[string][]*vigilv1.RunStatus{}
 	for _, st := range firstFrames {
-		for node := range byStream[st.GetId()] {
-			direct[node] = append(direct[node], st)
+		for _, node := range n.peers.runnersOf(st.GetId()) {
+			if !slices.ContainsFunc(direct[node], func(o *vigilv1.RunStatus) bool { return o.GetId() == st.GetId() }) {
+				direct[node] = append(direct[node], st)
+			}
 		}
 	}
 	for node, runs := range direct {

@@ -20,7 +20,9 @@ import (
 
 // File names under Config.DataDir.
 const (
-	tableFile   = "table.pb"
+	// TableFile holds the persisted stream table (a vigil.v1.TableSnapshot).
+	TableFile   = "table.pb"
+	tableFile   = TableFile
 	runningFile = "running.pb"
 )
 
@@ -62,6 +64,7 @@ type Node struct {
 	running   map[string]table.Version // last running set written
 	published map[string]*vigilv1.RunStatus
 	statusSeq uint64
+	watchers  map[string]map[string]bool // stream → nodes handing it off to this one
 }
 
 // Open starts a node: it loads the table from DataDir, records crashes of the
@@ -90,6 +93,7 @@ func Open(cfg Config, runner Runner) (*Node, error) {
 		retryAt:   map[string]time.Time{},
 		retryWait: map[string]time.Duration{},
 		published: map[string]*vigilv1.RunStatus{},
+		watchers:  map[string]map[string]bool{},
 	}
 	n.table = table.New(cfg.Name, n.clock)
 	crashed, err := n.loadDataDir()

@@ -104,19 +104,47 @@ func (p *peerStatus) byStream() map[string]map[string]*vigilv1.RunStatus {
 	return out
 }
 
-// peerRuns converts byStream's answer for reconciliation.
-func peerRuns(bs map[string]map[string]*vigilv1.RunStatus) map[string]map[string]peerRun {
-	out := make(map[string]map[string]peerRun, len(bs))
-	for id, nodes := range bs {
-		m := make(map[string]peerRun, len(nodes))
-		for node, st := range nodes {
-			pr := peerRun{epoch: st.GetEpoch()}
-			if ms := st.GetRunningSinceUnixMs(); ms > 0 {
+// runsOf returns, for each of the given streams, the current runs of other nodes,
+// for reconciliation.
+func (p *peerStatus) runsOf(ids []string) map[string]map[string]peerRun {
+	out := make(map[string]map[string]peerRun, len(ids))
+	if len(ids) == 0 {
+		return out
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for node, n := range p.nodes {
+		for id := range want {
+			r, ok := n.runs[id]
+			if !ok || r.st.GetRemoved() {
+				continue
+			}
+			pr := peerRun{epoch: r.st.GetEpoch()}
+			if ms := r.st.GetRunningSinceUnixMs(); ms > 0 {
 				pr.runningSince = time.UnixMilli(ms)
 			}
-			m[node] = pr
+			if out[id] == nil {
+				out[id] = make(map[string]peerRun)
+			}
+			out[id][node] = pr
 		}
-		out[id] = m
+	}
+	return out
+}
+
+// runnersOf returns the nodes that report running stream id.
+func (p *peerStatus) runnersOf(id string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for node, n := range p.nodes {
+		if r, ok := n.runs[id]; ok && !r.st.GetRemoved() {
+			out = append(out, node)
+		}
 	}
 	return out
 }

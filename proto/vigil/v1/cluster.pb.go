@@ -643,6 +643,7 @@ type Envelope struct {
 	//	*Envelope_Status
 	//	*Envelope_Events
 	//	*Envelope_Drain
+	//	*Envelope_HandoffWatch
 	Kind          isEnvelope_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -721,6 +722,15 @@ func (x *Envelope) GetDrain() *DrainCommand {
 	return nil
 }
 
+func (x *Envelope) GetHandoffWatch() *HandoffWatch {
+	if x != nil {
+		if x, ok := x.Kind.(*Envelope_HandoffWatch); ok {
+			return x.HandoffWatch
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Kind interface {
 	isEnvelope_Kind()
 }
@@ -745,6 +755,12 @@ type Envelope_Drain struct {
 	Drain *DrainCommand `protobuf:"bytes,4,opt,name=drain,proto3,oneof"`
 }
 
+type Envelope_HandoffWatch struct {
+	// handoff_watch: the sender hands these streams off to the receiver and asks to
+	// be told (by a direct status message) once the receiver's runs decode.
+	HandoffWatch *HandoffWatch `protobuf:"bytes,5,opt,name=handoff_watch,json=handoffWatch,proto3,oneof"`
+}
+
 func (*Envelope_TableDelta) isEnvelope_Kind() {}
 
 func (*Envelope_Status) isEnvelope_Kind() {}
@@ -752,6 +768,64 @@ func (*Envelope_Status) isEnvelope_Kind() {}
 func (*Envelope_Events) isEnvelope_Kind() {}
 
 func (*Envelope_Drain) isEnvelope_Kind() {}
+
+func (*Envelope_HandoffWatch) isEnvelope_Kind() {}
+
+// HandoffWatch asks the new owner of streams to report their first decoded frame to
+// the node handing them off.
+type HandoffWatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// node is the node handing off (where to send the status).
+	Node string `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	// ids are the streams.
+	Ids           []string `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandoffWatch) Reset() {
+	*x = HandoffWatch{}
+	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandoffWatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandoffWatch) ProtoMessage() {}
+
+func (x *HandoffWatch) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandoffWatch.ProtoReflect.Descriptor instead.
+func (*HandoffWatch) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *HandoffWatch) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *HandoffWatch) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
 
 // TableSnapshot is the stream table as persisted in the data directory.
 type TableSnapshot struct {
@@ -768,7 +842,7 @@ type TableSnapshot struct {
 
 func (x *TableSnapshot) Reset() {
 	*x = TableSnapshot{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +854,7 @@ func (x *TableSnapshot) String() string {
 func (*TableSnapshot) ProtoMessage() {}
 
 func (x *TableSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +867,7 @@ func (x *TableSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TableSnapshot.ProtoReflect.Descriptor instead.
 func (*TableSnapshot) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{10}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TableSnapshot) GetEntries() []*TableEntry {
@@ -835,7 +909,7 @@ type RunningSet struct {
 
 func (x *RunningSet) Reset() {
 	*x = RunningSet{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +921,7 @@ func (x *RunningSet) String() string {
 func (*RunningSet) ProtoMessage() {}
 
 func (x *RunningSet) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +934,7 @@ func (x *RunningSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunningSet.ProtoReflect.Descriptor instead.
 func (*RunningSet) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{11}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RunningSet) GetNode() string {
@@ -904,7 +978,7 @@ type RunningStream struct {
 
 func (x *RunningStream) Reset() {
 	*x = RunningStream{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +990,7 @@ func (x *RunningStream) String() string {
 func (*RunningStream) ProtoMessage() {}
 
 func (x *RunningStream) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1003,7 @@ func (x *RunningStream) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunningStream.ProtoReflect.Descriptor instead.
 func (*RunningStream) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{12}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RunningStream) GetId() string {
@@ -993,14 +1067,18 @@ const file_vigil_v1_cluster_proto_rawDesc = "" +
 	"\tFullState\x12.\n" +
 	"\aentries\x18\x01 \x03(\v2\x14.vigil.v1.TableEntryR\aentries\x12.\n" +
 	"\x06status\x18\x02 \x01(\v2\x16.vigil.v1.StatusUpdateR\x06status\x128\n" +
-	"\fopen_defects\x18\x03 \x03(\v2\x15.vigil.v1.DefectEventR\vopenDefects\"\xdf\x01\n" +
+	"\fopen_defects\x18\x03 \x03(\v2\x15.vigil.v1.DefectEventR\vopenDefects\"\x9e\x02\n" +
 	"\bEnvelope\x127\n" +
 	"\vtable_delta\x18\x01 \x01(\v2\x14.vigil.v1.TableDeltaH\x00R\n" +
 	"tableDelta\x120\n" +
 	"\x06status\x18\x02 \x01(\v2\x16.vigil.v1.StatusUpdateH\x00R\x06status\x120\n" +
 	"\x06events\x18\x03 \x01(\v2\x16.vigil.v1.DefectEventsH\x00R\x06events\x12.\n" +
-	"\x05drain\x18\x04 \x01(\v2\x16.vigil.v1.DrainCommandH\x00R\x05drainB\x06\n" +
-	"\x04kind\"y\n" +
+	"\x05drain\x18\x04 \x01(\v2\x16.vigil.v1.DrainCommandH\x00R\x05drain\x12=\n" +
+	"\rhandoff_watch\x18\x05 \x01(\v2\x16.vigil.v1.HandoffWatchH\x00R\fhandoffWatchB\x06\n" +
+	"\x04kind\"4\n" +
+	"\fHandoffWatch\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\"y\n" +
 	"\rTableSnapshot\x12.\n" +
 	"\aentries\x18\x01 \x03(\v2\x14.vigil.v1.TableEntryR\aentries\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\x04R\x05clock\x12\"\n" +
@@ -1027,7 +1105,7 @@ func file_vigil_v1_cluster_proto_rawDescGZIP() []byte {
 	return file_vigil_v1_cluster_proto_rawDescData
 }
 
-var file_vigil_v1_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_vigil_v1_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_vigil_v1_cluster_proto_goTypes = []any{
 	(*HLC)(nil),           // 0: vigil.v1.HLC
 	(*CrashRecord)(nil),   // 1: vigil.v1.CrashRecord
@@ -1039,36 +1117,38 @@ var file_vigil_v1_cluster_proto_goTypes = []any{
 	(*DrainCommand)(nil),  // 7: vigil.v1.DrainCommand
 	(*FullState)(nil),     // 8: vigil.v1.FullState
 	(*Envelope)(nil),      // 9: vigil.v1.Envelope
-	(*TableSnapshot)(nil), // 10: vigil.v1.TableSnapshot
-	(*RunningSet)(nil),    // 11: vigil.v1.RunningSet
-	(*RunningStream)(nil), // 12: vigil.v1.RunningStream
-	(*StreamSpec)(nil),    // 13: vigil.v1.StreamSpec
-	(StreamState)(0),      // 14: vigil.v1.StreamState
-	(*DefectEvent)(nil),   // 15: vigil.v1.DefectEvent
+	(*HandoffWatch)(nil),  // 10: vigil.v1.HandoffWatch
+	(*TableSnapshot)(nil), // 11: vigil.v1.TableSnapshot
+	(*RunningSet)(nil),    // 12: vigil.v1.RunningSet
+	(*RunningStream)(nil), // 13: vigil.v1.RunningStream
+	(*StreamSpec)(nil),    // 14: vigil.v1.StreamSpec
+	(StreamState)(0),      // 15: vigil.v1.StreamState
+	(*DefectEvent)(nil),   // 16: vigil.v1.DefectEvent
 }
 var file_vigil_v1_cluster_proto_depIdxs = []int32{
 	0,  // 0: vigil.v1.TableEntry.version:type_name -> vigil.v1.HLC
-	13, // 1: vigil.v1.TableEntry.spec:type_name -> vigil.v1.StreamSpec
+	14, // 1: vigil.v1.TableEntry.spec:type_name -> vigil.v1.StreamSpec
 	1,  // 2: vigil.v1.TableEntry.crashes:type_name -> vigil.v1.CrashRecord
 	2,  // 3: vigil.v1.TableDelta.entries:type_name -> vigil.v1.TableEntry
-	14, // 4: vigil.v1.RunStatus.state:type_name -> vigil.v1.StreamState
+	15, // 4: vigil.v1.RunStatus.state:type_name -> vigil.v1.StreamState
 	4,  // 5: vigil.v1.StatusUpdate.runs:type_name -> vigil.v1.RunStatus
-	15, // 6: vigil.v1.DefectEvents.events:type_name -> vigil.v1.DefectEvent
+	16, // 6: vigil.v1.DefectEvents.events:type_name -> vigil.v1.DefectEvent
 	2,  // 7: vigil.v1.FullState.entries:type_name -> vigil.v1.TableEntry
 	5,  // 8: vigil.v1.FullState.status:type_name -> vigil.v1.StatusUpdate
-	15, // 9: vigil.v1.FullState.open_defects:type_name -> vigil.v1.DefectEvent
+	16, // 9: vigil.v1.FullState.open_defects:type_name -> vigil.v1.DefectEvent
 	3,  // 10: vigil.v1.Envelope.table_delta:type_name -> vigil.v1.TableDelta
 	5,  // 11: vigil.v1.Envelope.status:type_name -> vigil.v1.StatusUpdate
 	6,  // 12: vigil.v1.Envelope.events:type_name -> vigil.v1.DefectEvents
 	7,  // 13: vigil.v1.Envelope.drain:type_name -> vigil.v1.DrainCommand
-	2,  // 14: vigil.v1.TableSnapshot.entries:type_name -> vigil.v1.TableEntry
-	12, // 15: vigil.v1.RunningSet.streams:type_name -> vigil.v1.RunningStream
-	0,  // 16: vigil.v1.RunningStream.version:type_name -> vigil.v1.HLC
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	10, // 14: vigil.v1.Envelope.handoff_watch:type_name -> vigil.v1.HandoffWatch
+	2,  // 15: vigil.v1.TableSnapshot.entries:type_name -> vigil.v1.TableEntry
+	13, // 16: vigil.v1.RunningSet.streams:type_name -> vigil.v1.RunningStream
+	0,  // 17: vigil.v1.RunningStream.version:type_name -> vigil.v1.HLC
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_cluster_proto_init() }
@@ -1082,6 +1162,7 @@ func file_vigil_v1_cluster_proto_init() {
 		(*Envelope_Status)(nil),
 		(*Envelope_Events)(nil),
 		(*Envelope_Drain)(nil),
+		(*Envelope_HandoffWatch)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1089,7 +1170,7 @@ func file_vigil_v1_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_v1_cluster_proto_rawDesc), len(file_vigil_v1_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

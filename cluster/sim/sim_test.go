@@ -1,0 +1,50 @@
+package sim
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func envInt(tb testing.TB, name string, def int) int {
+	tb.Helper()
+	if v := os.Getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		return n
+	}
+	return def
+}
+
+// TestSimulation runs the default simulation (50 nodes, 5,000 streams) and prints
+// its report. VIGIL_SIM_NODES and VIGIL_SIM_STREAMS size a bigger run.
+func TestSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 50 nodes for tens of seconds")
+	}
+	cfg := Config{
+		Nodes:        envInt(t, "VIGIL_SIM_NODES", 50),
+		Streams:      envInt(t, "VIGIL_SIM_STREAMS", 5000),
+		FirstFrame:   500 * time.Millisecond,
+		PhaseTimeout: 60 * time.Second,
+		Dir:          t.TempDir(),
+		Seed:         1,
+	}
+	rep, err := Run(context.Background(), cfg)
+	t.Logf("\n%s", rep.Markdown())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.Phases {
+		if p.MovedOther > cfg.Streams/50 {
+			t.Errorf("%s: %d streams moved for no reason", p.Name, p.MovedOther)
+		}
+		if ratio := float64(p.MaxLoad) / p.MeanLoad; ratio > 1.15+p.MeanLoad/float64(cfg.Streams)+1/p.MeanLoad {
+			t.Errorf("%s: max/mean load %.3f over the bound", p.Name, ratio)
+		}
+	}
+}
