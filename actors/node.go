@@ -142,7 +142,7 @@ func (n *Node) Start(spec StreamSpec) error {
 	s := newStream(spec)
 	n.streams[spec.ID] = s
 	n.system.Root.Send(n.pid, &startStream{s: s, detCfg: detCfg})
-	n.log.Info("stream starting", "stream", spec.ID, "epoch", spec.Epoch)
+	n.log.Debug("stream starting", "stream", spec.ID, "epoch", spec.Epoch)
 	return nil
 }
 
@@ -160,7 +160,8 @@ func (n *Node) Stop(id string) error {
 	n.system.Root.Send(n.pid, &stopStream{s: s})
 	select {
 	case <-s.done:
-		n.log.Info("stream stopped", "stream", id)
+		n.log.Debug("stream stopped", "stream", id)
+		media.TrimMemory()
 		return nil
 	case <-time.After(n.cfg.StopTimeout):
 		return fmt.Errorf("actors: stop %q: still stopping after %s", id, n.cfg.StopTimeout)

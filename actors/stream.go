@@ -21,7 +21,6 @@ type stream struct {
 	input       atomic.Pointer[media.Input]
 	outstanding atomic.Int64 // frame references handed to detectors and not yet released
 	detRestarts atomic.Uint64
-	dropped     map[detect.Type]*atomic.Uint64 // fixed after the supervisor starts
 
 	mu           sync.Mutex
 	state        State
@@ -31,6 +30,7 @@ type stream struct {
 	frames       uint64      // video frames decoded by earlier runs of the input
 	stats        media.Stats // last stats of the previous input, kept after it closed
 	open         map[detect.Type]detect.Event
+	dropped      map[detect.Type]*atomic.Uint64 // per detector, filled when the supervisor starts
 	finished     bool
 }
 
@@ -59,14 +59,14 @@ func (s *stream) setState(st State, errText string) bool {
 }
 
 func (s *stream) status() Status {
-	st := Status{Spec: s.spec, Dropped: make(map[detect.Type]uint64, len(s.dropped))}
-	for t, c := range s.dropped {
-		st.Dropped[t] = c.Load()
-	}
-	st.DetectorRestarts = s.detRestarts.Load()
+	st := Status{Spec: s.spec, DetectorRestarts: s.detRestarts.Load()}
 	in := s.input.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	st.Dropped = make(map[detect.Type]uint64, len(s.dropped))
+	for t, c := range s.dropped {
+		st.Dropped[t] = c.Load()
+	}
 	st.State = s.state
 	st.RunningSince = s.runningSince
 	st.Restarts = s.restarts

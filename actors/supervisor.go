@@ -85,7 +85,9 @@ func (a *supervisorActor) start(ctx actor.Context) {
 		_, video := d.(detect.VideoDetector)
 		_, audio := d.(detect.AudioDetector)
 		dropped := new(atomic.Uint64)
+		r.s.mu.Lock()
 		r.s.dropped[typ] = dropped
+		r.s.mu.Unlock()
 		first := d // the first incarnation reuses the detector built here
 		idx := i
 		props := actor.PropsFromProducer(newDetectorActor(func() (detect.Detector, error) {
