@@ -63,6 +63,9 @@ type Status struct {
 	Dropped map[detect.Type]uint64
 	// DetectorRestarts counts detector restarts after a panic.
 	DetectorRestarts uint64
+	// Defects counts the defects that started, by type, over the stream's life on
+	// this node.
+	Defects map[detect.Type]uint64
 	// Open lists the defects that have started and not yet ended.
 	Open []detect.Event
 }

@@ -30,6 +30,7 @@ type stream struct {
 	frames       uint64      // video frames decoded by earlier runs of the input
 	stats        media.Stats // last stats of the previous input, kept after it closed
 	open         map[detect.Type]detect.Event
+	defects      map[detect.Type]uint64
 	dropped      map[detect.Type]*atomic.Uint64 // per detector, filled when the supervisor starts
 	finished     bool
 }
@@ -41,6 +42,7 @@ func newStream(spec StreamSpec) *stream {
 		state:   Starting,
 		dropped: make(map[detect.Type]*atomic.Uint64),
 		open:    make(map[detect.Type]detect.Event),
+		defects: make(map[detect.Type]uint64),
 	}
 }
 
@@ -76,6 +78,7 @@ func (s *stream) status() Status {
 		st.Media = in.Stats()
 	}
 	st.Media.VideoFrames += s.frames
+	st.Defects = maps.Clone(s.defects)
 	st.Open = slices.SortedFunc(maps.Values(s.open), func(a, b detect.Event) int {
 		switch {
 		case a.Start < b.Start:

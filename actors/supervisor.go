@@ -172,6 +172,7 @@ func (a *supervisorActor) defect(e detect.Event) {
 		delete(s.open, e.Type)
 	} else {
 		s.open[e.Type] = e
+		s.defects[e.Type]++
 	}
 	s.mu.Unlock()
 	a.r.node.publish(s, Event{Kind: DefectEvent, Defect: e})

@@ -35,6 +35,7 @@ type agentFlags struct {
 	json         bool
 	allowFile    bool
 	thresholds   thresholdFlag
+	http         string
 }
 
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,6 +51,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.json, "json", false, "print events as JSON Lines")
 	fs.BoolVar(&f.allowFile, "allow-file", false, "allow local files as stream inputs (paced in real time and looped)")
 	fs.Var(f.thresholds, "threshold", "override a detector setting for every stream, key=value (repeatable)")
+	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "serve /healthz, /readyz and /metrics on this address (empty: off)")
 	logger := logLevelFlag(fs, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -101,12 +103,27 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("stream %s: %w", s.ID, err)
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	httpDone := make(chan error, 1)
+	if f.http != "" {
+		hs, err := newHTTPServer(f.http, func() error { return nil }, log, newStreamCollector(node))
+		if err != nil {
+			return err
+		}
+		go func() { httpDone <- hs.Run(ctx) }()
+		log.Info("serving health and metrics", "addr", "http://"+hs.Addr())
+	} else {
+		httpDone <- nil
+	}
 	log.Info("agent running", "node", f.name, "streams", len(specs))
 	err = printEvents(ctx, sub, stdout, f.json)
+	cancel()
+	herr := <-httpDone
 	if errors.Is(err, context.Canceled) {
-		return nil
+		err = nil
 	}
-	return err
+	return errors.Join(err, herr)
 }
 
 // parseStreams turns ID=URL flags into specs.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-monitor/vigil/media"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting and prints its
@@ -91,22 +93,34 @@ func (t thresholdFlag) Set(v string) error {
 	return nil
 }
 
-// logLevelFlag adds --log-level and returns a function building the logger.
+// logLevelFlag adds --log-level, --log-format and --ffmpeg-log-level and returns a
+// function building the logger; it also routes FFmpeg's own messages through it.
 func logLevelFlag(fs *flag.FlagSet, stderr io.Writer) func() (*slog.Logger, error) {
 	lv := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	format := fs.String("log-format", "text", "log format: text or json")
+	ff := fs.String("ffmpeg-log-level", "off", "log FFmpeg's own messages from this level: debug, info, warn, error or off (decode errors are counted and reported as decode_error defects either way)")
 	return func() (*slog.Logger, error) {
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(*lv)); err != nil {
 			return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", *lv)
 		}
 		opts := &slog.HandlerOptions{Level: level}
+		var log *slog.Logger
 		switch *format {
 		case "text":
-			return slog.New(slog.NewTextHandler(stderr, opts)), nil
+			log = slog.New(slog.NewTextHandler(stderr, opts))
 		case "json":
-			return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+			log = slog.New(slog.NewJSONHandler(stderr, opts))
+		default:
+			return nil, fmt.Errorf("--log-format %q: want text or json", *format)
 		}
-		return nil, fmt.Errorf("--log-format %q: want text or json", *format)
+		ffLevel := slog.Level(1000) // off
+		if *ff != "off" {
+			if err := ffLevel.UnmarshalText([]byte(*ff)); err != nil {
+				return nil, fmt.Errorf("--ffmpeg-log-level %q: want debug, info, warn, error or off", *ff)
+			}
+		}
+		media.SetFFmpegLog(log.With("component", "ffmpeg"), ffLevel)
+		return log, nil
 	}
 }

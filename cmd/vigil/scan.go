@@ -35,9 +35,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Var(thresholds, "threshold", "override a detector setting, key=value (repeatable), e.g. black.min_duration=1")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "inputs analysed at once")
 	progress := fs.Duration("progress", 10*time.Second, "print progress on stderr this often for long inputs (0 = never)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the scan to this file")
 	logger := logLevelFlag(fs, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "vigil scan: no input given")
@@ -53,7 +61,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg := actors.ScanConfig()
 	cfg.Name = "scan"
-	cfg.Logger = log.With("component", "scan")
+	cfg.Logger = log
 	node, err := actors.NewNode(cfg)
 	if err != nil {
 		return err
