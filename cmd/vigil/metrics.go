@@ -11,8 +11,8 @@ import (
 type streamCollector struct {
 	node *actors.Node
 
-	frames, audio, decodeErrors, dropped, bytes *prometheus.Desc
-	detectorDrops, defects, restarts, detRestarts *prometheus.Desc
+	frames, audio, decodeErrors, dropped, bytes            *prometheus.Desc
+	detectorDrops, defects, restarts, detRestarts          *prometheus.Desc
 	state, open, bitrate, width, height, fps, runningSince *prometheus.Desc
 }
 
