@@ -32,16 +32,14 @@ type output struct {
 // Packets are written with av_write_frame in the order the caller gives them (see
 // interleaver), not reordered by FFmpeg.
 type muxer struct {
-	fc    *astiav.FormatContext
-	ioc   *astiav.IOContext
-	out   *output
-	video *astiav.Stream
-	audio *astiav.Stream
+	fc  *astiav.FormatContext
+	ioc *astiav.IOContext
+	out *output
 	// flushEach flushes the IO buffer after every packet (live output).
 	flushEach bool
 	// onKey, if set, is called before a key video packet is written, once every byte
-	// before it has reached the writer.
-	onKey func()
+	// before it has reached the writer, with the packet's media time.
+	onKey func(at float64)
 	// wroteHeader is set once the header is written; the trailer needs it.
 	wroteHeader bool
 }
@@ -137,7 +135,7 @@ func (m *muxer) write(q queued) error {
 		if m.out.err != nil {
 			return m.fail("write", m.out.err)
 		}
-		m.onKey()
+		m.onKey(q.at)
 	}
 	if err := m.fc.WriteFrame(q.pkt); err != nil {
 		return m.fail("write packet", err)
@@ -181,7 +179,8 @@ func (m *muxer) close() {
 // queued is an encoded packet waiting for its turn to be written.
 type queued struct {
 	pkt   *astiav.Packet
-	key   float64 // media time that orders packets across streams, seconds
+	key   float64 // generator time that orders packets across streams, seconds
+	at    float64 // media time of a video packet (its shifted time stamp), seconds
 	video bool
 }
 

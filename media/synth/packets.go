@@ -14,10 +14,10 @@ import (
 func (g *generator) videoPacket(pkt *astiav.Packet) error {
 	fps := float64(g.s.FPS)
 	t := float64(pkt.Pts()) / fps
-	q := queued{key: float64(pkt.Dts()) / fps, video: true}
 	if pkt.Flags().Has(astiav.PacketFlagKey) {
 		g.vshift = g.plan.shift(true, t)
 	}
+	q := queued{key: float64(pkt.Dts()) / fps, at: t + g.vshift, video: true}
 	g.ims = g.plan.overlapping(g.ims[:0], t, t+1e-9)
 	for _, im := range g.ims {
 		if im.Kind == Corruption && im.active(t) && g.rng.Float64() < im.param(g.s.Width) {
