@@ -21,8 +21,9 @@ type LiveConfig struct {
 	// Clock paces the encoder (one frame every 1/FPS seconds) and times stalls; nil
 	// means media.SystemClock.
 	Clock media.Clock
-	// ClientBuffer is how many chunks (a few hundred bytes to a few kilobytes each) a
-	// client may fall behind before it is dropped; default 1024, a few seconds.
+	// ClientBuffer is how many chunks a client may fall behind before it is dropped;
+	// default 256. A 640x360 channel makes about 70 chunks (200 kB) a second, so the
+	// default is between 3 and 4 seconds.
 	ClientBuffer int
 }
 
@@ -67,7 +68,7 @@ func NewChannel(cfg LiveConfig) (*Channel, error) {
 	}
 	buffer := cfg.ClientBuffer
 	if buffer <= 0 {
-		buffer = 1024
+		buffer = 256
 	}
 	c.hub = newHub(c.clock, buffer)
 	g, err := newGenerator(s, c.plan, c.hub, false, true)
