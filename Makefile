@@ -11,6 +11,9 @@ export CGO_ENABLED := 1
 
 .PHONY: all deps build run test vet lint bench clean
 
+include proto/proto.mk
+include deploy/deploy.mk
+
 all: build
 
 ## deps: install the Debian packages the build and tests need (idempotent)
@@ -25,8 +28,8 @@ build:
 run: deps build
 	$(BIN) agent --demo
 
-## test: vet, then every test with the race detector
-test: deps vet
+## test: vet, check generated code, then every test with the race detector
+test: deps vet proto-check
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 vet:
