@@ -37,9 +37,9 @@ func DefaultBlackConfig() BlackConfig {
 	}
 }
 
-// blackMaxWidth bounds the sampling grid: statistics of a few tens of thousands of
-// pixels are as good as those of a million.
-const blackMaxWidth = 320
+// blackMaxWidth bounds the sampling grid: the statistics of some ten thousand pixels
+// (160x90 for 16:9) are as good as those of a million.
+const blackMaxWidth = 160
 
 // blackStats measures how black a picture is.
 type blackStats struct {

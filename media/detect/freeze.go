@@ -57,8 +57,8 @@ func DefaultFreezeConfig() FreezeConfig {
 }
 
 const (
-	freezeMaxWidth = 320 // working picture width
-	freezeHistW    = 160 // history picture width
+	freezeMaxWidth = 160 // working picture width
+	freezeHistStep = 2   // history pictures are the working picture subsampled by this
 	freezeTiles    = 4   // tiles across and down
 	noiseWindow    = 1.0 // seconds over which the noise floor is the minimum
 	noiseRing      = 64  // frame differences remembered for the noise floor
@@ -111,37 +111,40 @@ func NewFreezeDetector(cfg FreezeConfig, black BlackConfig) *FreezeDetector {
 // Type returns Freeze.
 func (d *FreezeDetector) Type() Type { return Freeze }
 
-// tileDiff returns the largest and the smallest per-tile mean absolute difference of
-// two pictures.
-func tileDiff(a, b *plane) (worst, least float64) {
-	if !a.sameSize(b) || a.w == 0 || a.h == 0 {
+// tileDiffs compares cur with prev and with ref in one pass, per tile of mean absolute
+// difference: it returns the least changed tile against prev (the noise) and the most
+// changed tile against ref (the change).
+func tileDiffs(cur, prev, ref *plane) (noise, change float64) {
+	if !cur.sameSize(prev) || !cur.sameSize(ref) || cur.w == 0 || cur.h == 0 {
 		return math.Inf(1), math.Inf(1)
 	}
-	least = math.Inf(1)
+	noise = math.Inf(1)
+	w := cur.w
 	for ty := 0; ty < freezeTiles; ty++ {
-		y0, y1 := ty*a.h/freezeTiles, (ty+1)*a.h/freezeTiles
+		y0, y1 := ty*cur.h/freezeTiles, (ty+1)*cur.h/freezeTiles
 		for tx := 0; tx < freezeTiles; tx++ {
-			x0, x1 := tx*a.w/freezeTiles, (tx+1)*a.w/freezeTiles
-			var sum, n int
+			x0, x1 := tx*w/freezeTiles, (tx+1)*w/freezeTiles
+			var sp, sr, n int
 			for y := y0; y < y1; y++ {
-				ra, rb := a.pix[y*a.w+x0:y*a.w+x1], b.pix[y*b.w+x0:y*b.w+x1]
-				rb = rb[:len(ra)]
-				for i, v := range ra {
-					dv := int(v) - int(rb[i])
-					if dv < 0 {
-						dv = -dv
-					}
-					sum += dv
+				rc := cur.pix[y*w+x0 : y*w+x1]
+				rp := prev.pix[y*w+x0 : y*w+x1]
+				rr := ref.pix[y*w+x0 : y*w+x1]
+				rp, rr = rp[:len(rc)], rr[:len(rc)]
+				for i, v := range rc {
+					a := int(v) - int(rp[i])
+					b := int(v) - int(rr[i])
+					sp += max(a, -a)
+					sr += max(b, -b)
 				}
-				n += x1 - x0
+				n += len(rc)
 			}
 			if n > 0 {
-				v := float64(sum) / float64(n)
-				worst, least = math.Max(worst, v), math.Min(least, v)
+				noise = math.Min(noise, float64(sp)/float64(n))
+				change = math.Max(change, float64(sr)/float64(n))
 			}
 		}
 	}
-	return worst, least
+	return noise, change
 }
 
 // noiseFloor returns the noise level at t: the smallest difference between consecutive
@@ -165,7 +168,7 @@ func (d *FreezeDetector) noiseFloor(t float64) float64 {
 func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	t := f.PTS
 	d.cur.sample(f, freezeMaxWidth)
-	d.remember(f)
+	d.remember(t)
 	if d.black.isBlack(d.cur.blackStats(d.blackLvl)) {
 		d.ref.copyFrom(&d.cur)
 		d.refPTS, d.haveRef, d.pendingKey = t, true, false
@@ -180,13 +183,12 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 		d.ep.step(t, true, 1, 0, emit)
 		return
 	}
-	_, still := tileDiff(&d.cur, &d.prev)
+	still, rd := tileDiffs(&d.cur, &d.prev, &d.ref)
 	d.noise[d.noiseHead], d.noiseT[d.noiseHead] = still, t
 	d.noiseHead = (d.noiseHead + 1) % noiseRing
 	d.prev.copyFrom(&d.cur)
 
 	th := math.Max(d.cfg.Threshold, d.cfg.NoiseFactor*d.noiseFloor(t))
-	rd, _ := tileDiff(&d.cur, &d.ref)
 	if rd <= th {
 		d.pendingKey = false
 		from := d.refPTS
@@ -210,34 +212,32 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	d.ep.step(t, false, 0, rd, emit)
 }
 
-// remember adds f's small picture to the history ring. Once the ring spans Lookback
-// (or holds freezeMaxHist pictures) the oldest entry is reused, so the steady state
-// allocates nothing.
-func (d *FreezeDetector) remember(f *media.VideoFrame) {
+// remember adds the working picture, subsampled, to the history ring. Once the ring
+// spans Lookback (or holds freezeMaxHist pictures) the oldest entry is reused, so the
+// steady state allocates nothing.
+func (d *FreezeDetector) remember(t float64) {
 	if d.cfg.Lookback <= 0 {
 		return
 	}
 	n := len(d.hist)
+	var e *histEntry
 	switch {
 	case d.histN < n:
-		e := &d.hist[(d.histH+d.histN)%n]
-		e.pts = f.PTS
-		e.pic.sample(f, freezeHistW)
+		e = &d.hist[(d.histH+d.histN)%n]
 		d.histN++
-	case n > 0 && (f.PTS-d.hist[d.histH].pts > d.cfg.Lookback || n >= freezeMaxHist):
-		e := &d.hist[d.histH]
-		e.pts = f.PTS
-		e.pic.sample(f, freezeHistW)
+	case n > 0 && (t-d.hist[d.histH].pts > d.cfg.Lookback || n >= freezeMaxHist):
+		e = &d.hist[d.histH]
 		d.histH = (d.histH + 1) % n
 	default:
 		grown := make([]histEntry, 0, n+1)
 		for i := 0; i < n; i++ {
 			grown = append(grown, d.hist[(d.histH+i)%n])
 		}
-		e := histEntry{pts: f.PTS}
-		e.pic.sample(f, freezeHistW)
-		d.hist, d.histH, d.histN = append(grown, e), 0, n+1
+		d.hist, d.histH, d.histN = append(grown, histEntry{}), 0, n+1
+		e = &d.hist[n]
 	}
+	e.pts = t
+	e.pic.subsample(&d.cur, freezeHistStep)
 }
 
 // entry returns the i-th newest remembered picture (0 is the newest).

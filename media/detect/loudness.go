@@ -146,7 +146,8 @@ func (d *LoudnessDetector) onset(loud bool) float64 {
 		l := lufs(d.blocks[j])
 		out := l > d.cfg.Target+d.cfg.Tolerance
 		if !loud {
-			out = l < d.cfg.Target-d.cfg.Tolerance
+			// Silent blocks are the silence detector's, not quiet programme.
+			out = l < d.cfg.Target-d.cfg.Tolerance && l > absoluteGate
 		}
 		if !out {
 			break

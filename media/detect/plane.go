@@ -41,6 +41,22 @@ func (p *plane) sample(f *media.VideoFrame, maxW int) {
 	}
 }
 
+// subsample makes p every step-th pixel of every step-th row of q.
+func (p *plane) subsample(q *plane, step int) {
+	w, h := (q.w+step-1)/step, (q.h+step-1)/step
+	if w != p.w || h != p.h || p.step != q.step*step {
+		p.w, p.h, p.step = w, h, q.step*step
+		p.pix = make([]byte, w*h)
+	}
+	for y := 0; y < h; y++ {
+		src := q.pix[y*step*q.w : (y*step+1)*q.w]
+		dst := p.pix[y*w : (y+1)*w]
+		for x := range dst {
+			dst[x] = src[x*step]
+		}
+	}
+}
+
 // sameSize reports whether q has p's geometry.
 func (p *plane) sameSize(q *plane) bool {
 	return p.w == q.w && p.h == q.h && p.step == q.step

@@ -35,9 +35,9 @@ func TestFreezeConformance(t *testing.T) {
 func TestBlockinessConformance(t *testing.T) {
 	runConformance(t, []conformanceCase{
 		{name: "bit errors 3.0-3.5s", clip: clip{video: testsrc2, bsf: "noise=amount=2000*between(n\\,75\\,88)"},
-			want: []truth{{typ: Blockiness, start: 3.0, end: 4.0}}},
+			want: []truth{{typ: Blockiness, start: 3.0, end: 4.0}, {typ: DecodeError, start: 3.0, end: 3.5}}},
 		{name: "lost frames at 3.0s", clip: clip{video: testsrc2, bsf: "noise=drop=between(n\\,75\\,76)"},
-			want: []truth{{typ: Blockiness, start: 3.0, end: 4.0}}},
+			want: []truth{{typ: Blockiness, start: 3.0, end: 4.0}, {typ: DecodeError, start: 3.0, end: 3.5}}},
 		{name: "sharp synthetic testsrc", clip: clip{video: "testsrc=s={W}x{H}:r={R}:d={D}"}},
 		{name: "smpte bars are frozen, not blocky", clip: clip{video: "smptehdbars=s={W}x{H}:r={R}:d={D}"},
 			want: []truth{{typ: Freeze, start: 0, end: 8}}},
