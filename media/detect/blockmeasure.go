@@ -1,6 +1,10 @@
 package detect
 
-import "github.com/vigil-monitor/vigil/media"
+import (
+	"encoding/binary"
+
+	"github.com/vigil-monitor/vigil/media"
+)
 
 // Block-grid measure.
 //
@@ -58,20 +62,30 @@ func (g *blockGrid) setup(w, h int) {
 	g.w, g.h = w, h
 	g.tw, g.th = (w+tileSize-1)/tileSize, (h+tileSize-1)/tileSize
 	n := 0
+	g.layout(w, h, func(int, int32) { n++ })
+	g.cur, g.prev, g.tile = make([]byte, 8*n), make([]byte, 8*n), make([]int32, n)
+	g.layout(w, h, func(k int, t int32) { g.tile[k] = t })
+	nt := g.tw * g.th
+	g.cntAll, g.cntOn, g.cntOff = make([]int32, nt), make([]int32, nt), make([]int32, nt)
+	g.havePrev = false
+}
+
+// layout calls point for every analysed point of a w x h picture, in the order gather
+// stores them, with its tile.
+func (g *blockGrid) layout(w, h int, point func(k int, tile int32)) {
+	k := 0
 	for y := lineStep / 2; y < h; y += lineStep {
 		for b := mbSize; b+2 <= w && b+mbSize/2+2 <= w; b += mbSize {
-			n++
+			point(k, int32((y/tileSize)*g.tw+b/tileSize))
+			k++
 		}
 	}
 	for b := mbSize; b+2 <= h && b+mbSize/2+2 <= h; b += hStride {
 		for x := lineStep / 2; x < w; x += lineStep {
-			n++
+			point(k, int32((b/tileSize)*g.tw+x/tileSize))
+			k++
 		}
 	}
-	g.cur, g.prev, g.tile = make([]byte, 8*n), make([]byte, 8*n), make([]int32, n)
-	nt := g.tw * g.th
-	g.cntAll, g.cntOn, g.cntOff = make([]int32, nt), make([]int32, nt), make([]int32, nt)
-	g.havePrev = false
 }
 
 // gather copies the pixels around every analysed point of f into g.cur.
@@ -95,9 +109,7 @@ func (g *blockGrid) gather(f *media.VideoFrame) {
 		r0, r1, r2, r3 := f.Row(b-2), f.Row(b-1), f.Row(b), f.Row(b+1)
 		o := b + mbSize/2
 		c0, c1, c2, c3 := f.Row(o-2), f.Row(o-1), f.Row(o), f.Row(o+1)
-		trow := int32((b / tileSize) * g.tw)
 		for x := lineStep / 2; x < w; x += lineStep {
-			g.tile[k] = trow + int32(x/tileSize)
 			e := q[8*k : 8*k+8 : 8*k+8]
 			e[0], e[1], e[2], e[3] = r0[x], r1[x], r2[x], r3[x]
 			e[4], e[5], e[6], e[7] = c0[x], c1[x], c2[x], c3[x]
@@ -124,6 +136,9 @@ func (g *blockGrid) measure(f *media.VideoFrame) (float64, bool) {
 	for i, t := range g.tile {
 		c, p := g.cur[8*i:8*i+8:8*i+8], g.prev[8*i:8*i+8:8*i+8]
 		g.cntAll[t]++
+		if binary.LittleEndian.Uint64(c) == binary.LittleEndian.Uint64(p) {
+			continue // nothing changed here (most of a picture, most of the time)
+		}
 		if changeStep(c[0:4], p[0:4]) {
 			g.cntOn[t]++
 		}

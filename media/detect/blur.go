@@ -10,8 +10,8 @@ import (
 
 // BlurConfig configures the blur detector.
 //
-// Sharpness is measured on the luma plane point-sampled to at most 320 pixels wide
-// (every 4th pixel of every 4th row of 720p: blur at full size is still blur there,
+// Sharpness is measured on the luma plane point-sampled to at most 240 pixels wide
+// (every 6th pixel of every 6th row of 720p: blur at full size is still blur there,
 // and it costs a fraction of filtering the whole picture), as the standard deviation of
 // its Laplacian divided by the standard deviation of the picture itself: fine detail
 // relative to contrast, so a change of brightness or contrast is not taken for blur. A picture is blurred when its sharpness falls below
@@ -48,7 +48,7 @@ func DefaultBlurConfig() BlurConfig {
 }
 
 const (
-	blurMaxWidth = 320 // working picture width
+	blurMaxWidth = 240 // working picture width
 	blurUpTau    = 2.0 // seconds for the baseline to follow sharpness up
 	blurMinStd   = 6.0 // luma standard deviation below which a picture is flat
 )

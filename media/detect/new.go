@@ -6,6 +6,9 @@ import "fmt"
 // Types. Video detectors implement VideoDetector, audio detectors AudioDetector, and
 // the A/V sync detector both. no_signal is not among them: it is reported by whoever
 // runs the decoder, which knows when no frames come at all.
+//
+// The caller owns the detectors and must Close each when the stream stops: the blur
+// detector holds OpenCV memory that only Close releases.
 func New(cfg Config) ([]Detector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("detector config: %w", err)
