@@ -16,6 +16,10 @@ type Mode string
 
 // The designs measured.
 const (
+	// DecodeOnly is the reference: demux and decode the clip, no detectors, one
+	// process. It shows how much of each design's cost is FFmpeg's.
+	DecodeOnly Mode = "decode-only"
+
 	// Monolith is vigil: decoder and detector actors in one process, frames by
 	// reference.
 	Monolith Mode = "monolith"
@@ -29,7 +33,7 @@ const (
 )
 
 // Modes lists every mode in report order.
-var Modes = []Mode{Monolith, Distributed, PerDetector}
+var Modes = []Mode{Monolith, Distributed, PerDetector, DecodeOnly}
 
 // Sample is one measured run of one mode.
 type Sample struct {
@@ -83,8 +87,12 @@ func Run(ctx context.Context, e Exec, mode Mode, clip string) (Sample, error) {
 	start := time.Now()
 	s := Sample{Mode: mode}
 	switch mode {
-	case Monolith:
-		c, err := e.start(ctx, roleMonolith, "-clip", clip)
+	case Monolith, DecodeOnly:
+		role := roleMonolith
+		if mode == DecodeOnly {
+			role = roleDecode
+		}
+		c, err := e.start(ctx, role, "-clip", clip)
 		if err != nil {
 			return s, err
 		}

@@ -19,7 +19,8 @@ import (
 )
 
 // ChildEnv is the environment variable that turns the running executable into a
-// benchmark child; its value names the role: "monolith", "detectors" or "decoder".
+// benchmark child; its value names the role: "monolith", "detectors", "decoder" or
+// "decode".
 const ChildEnv = "VIGIL_FRAMEBENCH_ROLE"
 
 // Roles a child process can play.
@@ -27,6 +28,7 @@ const (
 	roleMonolith  = "monolith"
 	roleDetectors = "detectors"
 	roleDecoder   = "decoder"
+	roleDecode    = "decode"
 )
 
 // childReport is the JSON object a child prints on stdout when it is done. A
@@ -80,6 +82,12 @@ func runChild(ctx context.Context, role string, args []string, stdin io.Reader, 
 		}
 		return out.Encode(childReport{VideoFrames: res.VideoFrames, AudioFrames: res.AudioFrames,
 			AnalysedVideo: res.VideoFrames, AnalysedAudio: res.AudioFrames, Defects: res.Defects})
+	case roleDecode:
+		res, err := decodeOnly(ctx, *clip)
+		if err != nil {
+			return err
+		}
+		return out.Encode(res)
 	case roleDetectors:
 		n, err := StartDetectorNode(detect.DefaultConfig(), log)
 		if err != nil {
@@ -111,3 +119,23 @@ func runChild(ctx context.Context, role string, args []string, stdin io.Reader, 
 	}
 	return fmt.Errorf("unknown role %q", role)
 }
+
+// decodeOnly decodes clip and releases every frame at once.
+func decodeOnly(ctx context.Context, clip string) (childReport, error) {
+	in, err := media.Open(ctx, clip, media.ScanConfig())
+	if err != nil {
+		return childReport{}, fmt.Errorf("open input: %w", err)
+	}
+	defer in.Close()
+	var s discard
+	if err := in.Run(ctx, &s); err != nil {
+		return childReport{}, fmt.Errorf("decode: %w", err)
+	}
+	return childReport{VideoFrames: s.video, AudioFrames: s.audio}, nil
+}
+
+// discard is a media.Sink that counts and releases frames.
+type discard struct{ video, audio uint64 }
+
+func (d *discard) Video(f *media.VideoFrame) { d.video++; f.Release() }
+func (d *discard) Audio(a *media.AudioFrame) { d.audio++; a.Release() }

@@ -83,6 +83,16 @@ func Summarise(samples []Sample, fps int) []Summary {
 	return out
 }
 
+// find returns the summary of mode m, nil when there is none.
+func find(sums []Summary, m Mode) *Summary {
+	for i := range sums {
+		if sums[i].Mode == m {
+			return &sums[i]
+		}
+	}
+	return nil
+}
+
 // median returns the median of f over ss (the lower middle for an even count).
 func median[T int64 | float64 | time.Duration](ss []Sample, f func(Sample) T) T {
 	vs := make([]T, len(ss))
@@ -127,14 +137,29 @@ func (r Report) Markdown() (string, error) {
 				same = false
 			}
 		}
-		procs := 2
-		if s.Mode == Monolith {
+		procs, analysed, defects := 2, yesNo(s.AllAnalysed), yesNo(same)
+		switch s.Mode {
+		case Monolith:
 			procs = 1
+		case DecodeOnly:
+			procs, analysed, defects = 1, "—", "—"
 		}
 		w("| %s | %d | %.2f ms | %.2f× | %.3f | %s | %s | %s | %s | %s |\n",
 			describe(s.Mode), procs, ms(s.CPUPerFrame), float64(s.CPUPerFrame)/float64(mono.CPUPerFrame),
 			s.CPUPerFrame.Seconds()*float64(r.Clip.FPS), bytesSI(s.BytesPerHour), bytesSI(s.PayloadPerHour),
-			bytesSI(float64(s.MaxRSS)), yesNo(s.AllAnalysed), yesNo(same))
+			bytesSI(float64(s.MaxRSS)), analysed, defects)
+	}
+	if dec := find(sums, DecodeOnly); dec != nil && mono.CPUPerFrame > dec.CPUPerFrame {
+		w("\nWhat each design costs on top of decoding (CPU per frame minus the decode-only reference):\n\n")
+		w("| design | CPU per frame beyond decoding | × monolith |\n|---|---:|---:|\n")
+		base := mono.CPUPerFrame - dec.CPUPerFrame
+		for _, s := range sums {
+			if s.Mode == DecodeOnly {
+				continue
+			}
+			extra := s.CPUPerFrame - dec.CPUPerFrame
+			w("| %s | %.2f ms | %.2f× |\n", describe(s.Mode), ms(extra), float64(extra)/float64(base))
+		}
 	}
 	w("\nDefects the monolith reported (every run of every design is compared with these):\n\n")
 	w("| type | start (s) | end (s) | score |\n|---|---:|---:|---:|\n")
@@ -172,6 +197,8 @@ const method = `How it is measured:
   over remote. The cheapest distributed layout.
 - **distributed, one copy per detector**: as above, but the decoder sends each frame to
   every detector actor that wants it, as a design with one service per detector does.
+- **decode only** is the floor every design pays: ` + "`media.Open`" + ` + ` + "`Input.Run`" + ` with a sink that
+  releases each frame at once.
 - Both distributed designs limit frames in flight with acknowledgements, 8 per
   destination, like the monolith's queue depth of 8 per detector, so no frame is dropped
   and memory stays bounded.
@@ -195,6 +222,8 @@ func describe(m Mode) string {
 		return "distributed, frame sent once per node"
 	case PerDetector:
 		return "distributed, one copy per detector"
+	case DecodeOnly:
+		return "reference: decode only, no detectors"
 	}
 	return string(m)
 }

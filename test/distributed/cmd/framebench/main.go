@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -38,7 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 5, "runs of each design; the table shows medians")
 	out := fs.String("out", "", "write the markdown report here (default: stdout)")
 	cache := fs.String("cache", "", "directory for the encoded clip (default: the user cache directory)")
-	modes := fs.String("modes", "monolith,distributed,distributed-per-detector", "designs to measure, comma-separated")
+	modes := fs.String("modes", "monolith,distributed,distributed-per-detector,decode-only", "designs to measure, comma-separated (monolith is required)")
 	seconds := fs.Float64("seconds", distributed.DefaultClip().Seconds, "clip length in seconds")
 	command := fs.String("command", "", "the command line to print in the report as the way to reproduce it (default: this one)")
 	if err := fs.Parse(args); err != nil {
@@ -49,7 +50,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var ms []distributed.Mode
 	for _, m := range strings.Split(*modes, ",") {
-		ms = append(ms, distributed.Mode(strings.TrimSpace(m)))
+		mode := distributed.Mode(strings.TrimSpace(m))
+		if !slices.Contains(distributed.Modes, mode) {
+			return fmt.Errorf("-modes: unknown design %q (have %v)", mode, distributed.Modes)
+		}
+		ms = append(ms, mode)
 	}
 	if *cache == "" {
 		dir, err := os.UserCacheDir()
