@@ -52,6 +52,7 @@ func (d *detectorSlot) free() {
 // defects it finds to its parent, the stream supervisor.
 type detectorActor struct {
 	det    detect.Detector
+	last   float64 // media time of the latest frame seen
 	newDet func() (detect.Detector, error)
 	ctx    actor.Context
 	emit   detect.Emit
@@ -76,20 +77,24 @@ func (a *detectorActor) Receive(ctx actor.Context) {
 		a.det = d
 	case *videoMsg:
 		defer m.release()
+		a.last = max(a.last, m.f.PTS)
 		if v, ok := a.det.(detect.VideoDetector); ok {
 			v.Video(m.f, a.emit)
 		}
 	case *audioMsg:
 		defer m.release()
+		a.last = max(a.last, m.a.PTS)
 		if v, ok := a.det.(detect.AudioDetector); ok {
 			v.Audio(m.a, a.emit)
 		}
 	case *flushDetector:
 		a.det.Close(m.At, a.emit)
 	case *actor.Stopped, *actor.Restarting:
-		if f, ok := a.det.(interface{ Free() }); ok {
-			f.Free()
+		// Close ends an open defect (a restarted detector starts afresh) and releases
+		// what the detector holds outside the Go heap (OpenCV matrices).
+		if a.det != nil {
+			a.det.Close(a.last, a.emit)
+			a.det = nil
 		}
-		a.det = nil
 	}
 }

@@ -102,9 +102,7 @@ func (a *supervisorActor) start(ctx actor.Context) {
 			}
 			for j, o := range all {
 				if j != idx {
-					if f, ok := o.(interface{ Free() }); ok {
-						f.Free()
-					}
+					o.Close(0, func(detect.Event) {}) // releases what it holds
 				}
 			}
 			return all[idx], nil
