@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -17,6 +18,20 @@ type Machine struct {
 	Kernel string
 	// Go is the Go version the benchmark was built with.
 	Go string
+}
+
+// LoadAverage returns the one-minute load average from /proc/loadavg, or -1.
+func LoadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, err := strconv.ParseFloat(f, 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
 
 // ThisMachine describes the machine the process runs on.

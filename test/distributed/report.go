@@ -17,6 +17,9 @@ type Report struct {
 	Machine Machine
 	// Generated is when.
 	Generated time.Time
+	// LoadBefore and LoadAfter are the one-minute load averages when the measurement
+	// started and ended (-1 when unknown).
+	LoadBefore, LoadAfter float64
 	// Runs is the number of runs of each mode.
 	Runs int
 	// Samples are all the runs.
@@ -125,7 +128,9 @@ func (r Report) Markdown() (string, error) {
 	w("```\n%s\n```\n\n", r.Command)
 	w("- Machine: %s, %d logical CPUs, Linux %s, %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.Kernel, r.Machine.Go)
 	w("- Clip: %s\n", r.Clip)
-	w("- Generated: %s; %d runs of each design, interleaved; medians shown\n\n", r.Generated.Format(time.RFC3339), r.Runs)
+	w("- Generated: %s; %d runs of each design, interleaved; medians shown\n", r.Generated.Format(time.RFC3339), r.Runs)
+	w("- Load average (1 min) when the measurement started / ended: %.2f / %.2f. Other work may share\n", r.LoadBefore, r.LoadAfter)
+	w("  the machine; contention inflates CPU times of every design alike, the ratios much less.\n\n")
 
 	mono := sums[0]
 	w("| design | processes | CPU per frame | × monolith | CPU cores per stream | bytes moved per stream-hour | frame payload per stream-hour | peak RSS (sum) | every frame analysed | same defects as monolith |\n")

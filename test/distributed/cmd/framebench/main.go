@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "clip %s\n", path)
+	load := distributed.LoadAverage()
 	samples, err := distributed.Measure(ctx, distributed.Exec{Path: exe, Stderr: stderr}, ms, path, *runs,
 		func(s distributed.Sample) {
 			fmt.Fprintf(stderr, "%-26s cpu %7.2fs  %6.2f ms/frame  frames %d/%d  bytes %d  wall %.1fs  defects %d\n",
@@ -88,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := distributed.Report{Clip: clip, Command: *command, Machine: distributed.ThisMachine(),
-		Generated: time.Now().UTC(), Runs: *runs, Samples: samples}
+		Generated: time.Now().UTC(), LoadBefore: load, LoadAfter: distributed.LoadAverage(), Runs: *runs, Samples: samples}
 	md, err := rep.Markdown()
 	if err != nil {
 		return err
