@@ -13,6 +13,7 @@ export CGO_ENABLED := 1
 
 include proto/proto.mk
 include deploy/deploy.mk
+include test/distributed/distributed.mk
 
 all: build
 
