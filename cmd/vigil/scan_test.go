@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-monitor/vigil/media/detect"
 	"github.com/vigil-monitor/vigil/media/synth"
 )
 
@@ -154,5 +153,3 @@ func TestScanExitStatus(t *testing.T) {
 		})
 	}
 }
-
-var _ = detect.Black
