@@ -3,6 +3,7 @@ package cluster
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 
@@ -20,17 +21,40 @@ var _ membership.Handler = (*handler)(nil)
 
 // LocalState is this node's push/pull payload: the whole table, its own run status
 // and the defects open on its streams.
+//
+// The table part is cached until the table changes: encoded protobuf messages
+// concatenate, so the payload is the cached FullState{entries} followed by a fresh
+// FullState{status, open_defects}.
 func (h *handler) LocalState(bool) []byte {
 	n := (*Node)(h)
-	st := &vigilv1.FullState{Status: n.fullStatus(), OpenDefects: n.events.openOf(n.cfg.Name)}
+	rows := n.encodedRows()
+	rest, err := proto.Marshal(&vigilv1.FullState{Status: n.fullStatus(), OpenDefects: n.events.openOf(n.cfg.Name)})
+	if err != nil {
+		n.log.Error("encode local state", "err", err)
+		return nil
+	}
+	return append(append(make([]byte, 0, len(rows)+len(rest)), rows...), rest...)
+}
+
+// encodedRows returns FullState{entries: every row} encoded, from a cache kept
+// until the table changes.
+func (n *Node) encodedRows() []byte {
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
+	gen := n.table.Gen()
+	if n.stateRows != nil && n.stateGen == gen {
+		return n.stateRows
+	}
+	st := &vigilv1.FullState{}
 	for _, e := range n.table.All() {
 		st.Entries = append(st.Entries, table.ToProto(e))
 	}
 	b, err := proto.Marshal(st)
 	if err != nil {
-		n.log.Error("encode local state", "err", err)
+		n.log.Error("encode table", "err", err)
 		return nil
 	}
+	n.stateRows, n.stateGen = b, gen
 	return b
 }
 
@@ -44,10 +68,7 @@ func (h *handler) MergeRemoteState(buf []byte, _ bool) {
 	}
 	n.mergeRows(st.GetEntries())
 	if st.GetStatus() != nil {
-		if n.peers.apply(st.GetStatus()) {
-			n.kick()
-			n.notify.signal()
-		}
+		n.statusChanged(n.peers.apply(st.GetStatus()))
 		n.events.replaceOpen(st.GetStatus().GetNode(), st.GetOpenDefects())
 	}
 }
@@ -64,9 +85,8 @@ func (h *handler) NotifyMsg(buf []byte) {
 	case *vigilv1.Envelope_TableDelta:
 		n.mergeRows(k.TableDelta.GetEntries())
 	case *vigilv1.Envelope_Status:
-		if k.Status.GetNode() != n.cfg.Name && n.peers.apply(k.Status) {
-			n.kick()
-			n.notify.signal()
+		if k.Status.GetNode() != n.cfg.Name {
+			n.statusChanged(n.peers.apply(k.Status))
 		}
 	case *vigilv1.Envelope_Events:
 		for _, e := range k.Events.GetEvents() {
@@ -97,6 +117,27 @@ func (h *handler) MembersChanged() {
 		}
 	}
 	n.replace()
+}
+
+// statusChanged reacts to other nodes' run status changes: a reconcile pass is due
+// only if this node is handing one of those streams off.
+func (n *Node) statusChanged(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	n.notify.signal()
+	n.mu.Lock()
+	due := false
+	for _, id := range ids {
+		if r := n.runs[id]; r != nil && !r.handoff.IsZero() {
+			due = true
+			break
+		}
+	}
+	n.mu.Unlock()
+	if due {
+		n.kick()
+	}
 }
 
 // goUnlessClosed runs f on a goroutine the node waits for on Close.
@@ -176,12 +217,13 @@ func (n *Node) sendTo(node string, env *vigilv1.Envelope) {
 // peer never stalls the node. When its queue is full, messages are dropped (gossip
 // and push/pull carry the same information later).
 type outbox struct {
-	log  *slog.Logger
-	jobs chan func() error
-	wg   sync.WaitGroup
-	once sync.Once
-	mu   sync.RWMutex
-	done bool
+	log     *slog.Logger
+	jobs    chan func() error
+	wg      sync.WaitGroup
+	once    sync.Once
+	mu      sync.RWMutex
+	done    bool
+	stopped atomic.Bool // set by close: queued messages are dropped
 }
 
 func newOutbox(log *slog.Logger, workers, queue int) *outbox {
@@ -189,6 +231,9 @@ func newOutbox(log *slog.Logger, workers, queue int) *outbox {
 	for range workers {
 		o.wg.Go(func() {
 			for job := range o.jobs {
+				if o.stopped.Load() {
+					continue
+				}
 				if err := job(); err != nil {
 					o.log.Debug("direct message", "err", err)
 				}
@@ -213,6 +258,7 @@ func (o *outbox) send(job func() error) {
 
 func (o *outbox) close() {
 	o.once.Do(func() {
+		o.stopped.Store(true)
 		o.mu.Lock()
 		o.done = true
 		close(o.jobs)

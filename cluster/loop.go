@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	vigilv1 "github.com/vigil-monitor/vigil/proto/vigil/v1"
 
 	"github.com/vigil-monitor/vigil/cluster/membership"
@@ -24,6 +22,7 @@ func (n *Node) loop() {
 	gc := time.NewTicker(min(n.cfg.TombstoneRetention/10, time.Hour))
 	defer gc.Stop()
 	var reconcileC, saveC <-chan time.Time
+	readyC := n.mem.Ready()
 	for {
 		select {
 		case <-n.stop:
@@ -35,6 +34,9 @@ func (n *Node) loop() {
 		case <-reconcileC:
 			reconcileC = nil
 			n.reconcile()
+		case <-readyC:
+			readyC = nil // reconcile did nothing until now
+			n.replace()
 		case <-status.C:
 			n.pollStatus()
 			if n.waiting() {
@@ -134,8 +136,15 @@ func (n *Node) waiting() bool {
 	return false
 }
 
-// reconcile recomputes placement if stale and brings the local runs in line.
+// reconcile recomputes placement if stale and brings the local runs in line. Before
+// the node is ready (joined, or alone past the join timeout) it does nothing: a node
+// restarting with a full table must not start every stream while it sees only itself.
 func (n *Node) reconcile() {
+	select {
+	case <-n.mem.Ready():
+	default:
+		return
+	}
 	n.refreshPlacement()
 	n.mu.Lock()
 	var handoffs []string
@@ -149,9 +158,23 @@ func (n *Node) reconcile() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := n.cfg.Clock()
+	// A watch may arrive before this node has placed the stream here itself, so
+	// watches are kept for the hand-off grace period rather than dropped when the
+	// stream is not (yet) ours.
+	for id, ws := range n.watchers {
+		for node, since := range ws {
+			if now.Sub(since) > n.cfg.HandoffGrace {
+				delete(ws, node)
+			}
+		}
+		if len(ws) == 0 {
+			delete(n.watchers, id)
+		}
+	}
 	acts := plan(view{self: n.cfg.Name, now: now, grace: n.cfg.HandoffGrace, owners: n.owners, rows: n.rows,
 		runs: n.runs, peers: peers, retryAt: n.retryAt})
 	if len(acts) == 0 {
+		n.askForFirstFramesLocked(now) // the new owner may have changed, or not answered
 		return
 	}
 	// Record what is about to run before starting it (see crash.go).
@@ -193,12 +216,7 @@ func (n *Node) reconcile() {
 			log.Info("keep", "why", a.why)
 		}
 	}
-	n.askForFirstFramesLocked()
-	for id := range n.watchers {
-		if n.owners[id] != n.cfg.Name {
-			delete(n.watchers, id) // no longer ours to report
-		}
-	}
+	n.askForFirstFramesLocked(now)
 	for id := range next {
 		if n.runs[id] == nil {
 			delete(next, id)
@@ -208,16 +226,22 @@ func (n *Node) reconcile() {
 	n.notify.signal()
 }
 
+// handoffAskInterval is how often a node handing a stream off asks the new owner
+// again to report its first frame.
+const handoffAskInterval = time.Second
+
 // askForFirstFramesLocked asks the new owner of every stream being handed off to
 // report its first decoded frame directly (again when the new owner changed).
-func (n *Node) askForFirstFramesLocked() {
+func (n *Node) askForFirstFramesLocked(now time.Time) {
 	asks := map[string][]string{}
 	for id, r := range n.runs {
 		if r.handoff.IsZero() {
 			continue
 		}
-		if owner := n.owners[id]; owner != "" && owner != n.cfg.Name && owner != r.handoffTo {
-			r.handoffTo = owner
+		// Ask again every second: the answer, or the question, may have been lost.
+		owner := n.owners[id]
+		if owner != "" && owner != n.cfg.Name && (owner != r.handoffTo || now.Sub(r.askedAt) >= handoffAskInterval) {
+			r.handoffTo, r.askedAt = owner, now
 			asks[owner] = append(asks[owner], id)
 		}
 	}
@@ -238,9 +262,9 @@ func (n *Node) watchHandoff(node string, ids []string) {
 			continue
 		}
 		if n.watchers[id] == nil {
-			n.watchers[id] = map[string]bool{}
+			n.watchers[id] = map[string]time.Time{}
 		}
-		n.watchers[id][node] = true
+		n.watchers[id][node] = n.cfg.Clock()
 	}
 	seq := n.statusSeq
 	n.mu.Unlock()
@@ -282,31 +306,34 @@ func (n *Node) writeRunning(set map[string]table.Version) {
 // just decoded its first frame is also announced directly to every other node that
 // still runs the stream, so that the old owner can stop without waiting for gossip.
 func (n *Node) pollStatus() {
-	cur := make(map[string]*vigilv1.RunStatus)
-	for _, s := range n.runner.Status() {
-		cur[s.ID] = runStatusProto(s)
-	}
+	sts := n.runner.Status()
 	n.mu.Lock()
+	cur := make(map[string]StreamStatus, len(sts))
 	var changed, firstFrames []*vigilv1.RunStatus
-	for id, st := range cur {
-		old := n.published[id]
-		if old == nil || !proto.Equal(old, st) {
-			changed = append(changed, st)
-			if st.GetRunningSinceUnixMs() != 0 && old.GetRunningSinceUnixMs() == 0 {
-				firstFrames = append(firstFrames, st)
-			}
+	for _, st := range sts {
+		cur[st.ID] = st
+		old, ok := n.lastStatus[st.ID]
+		if ok && sameStatus(old, st) {
+			continue
+		}
+		p := runStatusProto(st)
+		n.published[st.ID] = p
+		changed = append(changed, p)
+		if !st.RunningSince.IsZero() && old.RunningSince.IsZero() {
+			firstFrames = append(firstFrames, p)
 		}
 	}
-	for id := range n.published {
-		if cur[id] == nil {
+	for id := range n.lastStatus {
+		if _, ok := cur[id]; !ok {
 			changed = append(changed, &vigilv1.RunStatus{Id: id, Removed: true})
+			delete(n.published, id)
 		}
 	}
+	n.lastStatus = cur
 	if len(changed) == 0 {
 		n.mu.Unlock()
 		return
 	}
-	n.published = cur
 	n.statusSeq++
 	seq := n.statusSeq
 	direct := map[string][]*vigilv1.RunStatus{}
@@ -334,6 +361,12 @@ func (n *Node) pollStatus() {
 		n.sendTo(node, &vigilv1.Envelope{Kind: &vigilv1.Envelope_Status{Status: &vigilv1.StatusUpdate{
 			Node: n.cfg.Name, Seq: seq, BootId: n.bootID, Runs: runs}}})
 	}
+}
+
+// sameStatus reports whether two polls of a run are the same.
+func sameStatus(a, b StreamStatus) bool {
+	return a.ID == b.ID && a.Epoch == b.Epoch && a.State == b.State && a.RunningSince.Equal(b.RunningSince) &&
+		a.Restarts == b.Restarts && a.Defects == b.Defects && a.LastError == b.LastError
 }
 
 // fullStatus is every current run of this node, for push/pull.

@@ -50,21 +50,26 @@ type Node struct {
 	dirty   atomic.Bool // placement must be recomputed
 	placeMu sync.Mutex  // serializes placement computations
 	saveMu  sync.Mutex  // serializes table saves
-	closing sync.Once
-	closed  atomic.Bool
-	goMu    sync.Mutex // orders goUnlessClosed with Close
 
-	mu        sync.Mutex // guards the fields below
-	draining  bool
-	owners    map[string]string
-	rows      map[string]table.Entry
-	runs      map[string]*run
-	retryAt   map[string]time.Time
-	retryWait map[string]time.Duration
-	running   map[string]table.Version // last running set written
-	published map[string]*vigilv1.RunStatus
-	statusSeq uint64
-	watchers  map[string]map[string]bool // stream → nodes handing it off to this one
+	stateMu   sync.Mutex // guards the push/pull cache
+	stateRows []byte
+	stateGen  uint64
+	closing   sync.Once
+	closed    atomic.Bool
+	goMu      sync.Mutex // orders goUnlessClosed with Close
+
+	mu         sync.Mutex // guards the fields below
+	draining   bool
+	owners     map[string]string
+	rows       map[string]table.Entry
+	runs       map[string]*run
+	retryAt    map[string]time.Time
+	retryWait  map[string]time.Duration
+	running    map[string]table.Version      // last running set written
+	published  map[string]*vigilv1.RunStatus // what was gossiped for each run
+	lastStatus map[string]StreamStatus       // the Runner's last report
+	statusSeq  uint64
+	watchers   map[string]map[string]time.Time // stream → node handing it off to this one → since
 }
 
 // Open starts a node: it loads the table from DataDir, records crashes of the
@@ -75,25 +80,26 @@ func Open(cfg Config, runner Runner) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:       cfg,
-		log:       cfg.Logger.With("component", "cluster", "node", cfg.Name),
-		runner:    runner,
-		clock:     hlc.New(cfg.Clock),
-		bootID:    rand.Uint64(),
-		start:     cfg.Clock(),
-		peers:     newPeerStatus(),
-		events:    newEventHub(cfg.EventBuffer),
-		notify:    newNotifier(),
-		kickC:     make(chan struct{}, 1),
-		saveC:     make(chan struct{}, 1),
-		stop:      make(chan struct{}),
-		owners:    map[string]string{},
-		rows:      map[string]table.Entry{},
-		runs:      map[string]*run{},
-		retryAt:   map[string]time.Time{},
-		retryWait: map[string]time.Duration{},
-		published: map[string]*vigilv1.RunStatus{},
-		watchers:  map[string]map[string]bool{},
+		cfg:        cfg,
+		log:        cfg.Logger.With("component", "cluster", "node", cfg.Name),
+		runner:     runner,
+		clock:      hlc.New(cfg.Clock),
+		bootID:     rand.Uint64(),
+		start:      cfg.Clock(),
+		peers:      newPeerStatus(),
+		events:     newEventHub(cfg.EventBuffer),
+		notify:     newNotifier(),
+		kickC:      make(chan struct{}, 1),
+		saveC:      make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		owners:     map[string]string{},
+		rows:       map[string]table.Entry{},
+		runs:       map[string]*run{},
+		retryAt:    map[string]time.Time{},
+		retryWait:  map[string]time.Duration{},
+		published:  map[string]*vigilv1.RunStatus{},
+		lastStatus: map[string]StreamStatus{},
+		watchers:   map[string]map[string]time.Time{},
 	}
 	n.table = table.New(cfg.Name, n.clock)
 	crashed, err := n.loadDataDir()

@@ -32,10 +32,10 @@ func newPeerStatus() *peerStatus {
 // apply merges an update. Per stream, the update with the higher seq wins, so
 // reordered gossip cannot bring back an older state; a full update also removes
 // runs it does not list that are older than it. A new boot id resets the node.
-// It reports whether anything changed.
-func (p *peerStatus) apply(u *vigilv1.StatusUpdate) bool {
+// It returns the ids of the streams whose status changed.
+func (p *peerStatus) apply(u *vigilv1.StatusUpdate) []string {
 	if u == nil || u.GetNode() == "" {
-		return false
+		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -44,7 +44,7 @@ func (p *peerStatus) apply(u *vigilv1.StatusUpdate) bool {
 		n = &nodeRuns{bootID: u.GetBootId(), runs: make(map[string]runSeq)}
 		p.nodes[u.GetNode()] = n
 	}
-	changed := false
+	var changed []string
 	listed := make(map[string]bool, len(u.GetRuns()))
 	for _, st := range u.GetRuns() {
 		listed[st.GetId()] = true
@@ -53,13 +53,13 @@ func (p *peerStatus) apply(u *vigilv1.StatusUpdate) bool {
 			continue
 		}
 		n.runs[st.GetId()] = runSeq{seq: u.GetSeq(), st: st}
-		changed = true
+		changed = append(changed, st.GetId())
 	}
 	if u.GetFull() {
 		for id, r := range n.runs {
 			if !listed[id] && r.seq < u.GetSeq() {
 				n.runs[id] = runSeq{seq: u.GetSeq(), st: &vigilv1.RunStatus{Id: id, Removed: true}}
-				changed = true
+				changed = append(changed, id)
 			}
 		}
 	}

@@ -15,8 +15,9 @@ type run struct {
 	// does. The run continues until the new owner reports its first frame or the
 	// grace period ends.
 	handoff time.Time
-	// handoffTo is the new owner last asked to report its first frame.
+	// handoffTo is the new owner last asked to report its first frame, at askedAt.
 	handoffTo string
+	askedAt   time.Time
 }
 
 // peerRun is what another node reports about its run of a stream.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-monitor/vigil/cluster"
@@ -34,6 +35,11 @@ type Config struct {
 	Seed uint64
 	// Logger receives the nodes' logs (discarded when nil).
 	Logger *slog.Logger
+	// ProbeInterval, ProbeTimeout and SuspicionMult override the nodes'
+	// failure-detection settings when non-zero: all the nodes of a simulation share
+	// one machine's cores, unlike a real cluster, and starve each other's probes.
+	ProbeInterval, ProbeTimeout time.Duration
+	SuspicionMult               int
 }
 
 // Phase is one measured event.
@@ -78,9 +84,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	r := rand.New(rand.NewPCG(cfg.Seed, 1))
 	var nodes []simNode
 	defer func() {
+		var wg sync.WaitGroup
 		for _, n := range nodes {
-			n.Kill()
+			wg.Go(n.Kill)
 		}
+		wg.Wait()
 	}()
 	start := time.Now()
 	for i := range cfg.Nodes {
@@ -196,7 +204,16 @@ func startNode(cfg Config, i int, seeds []simNode) (simNode, error) {
 			c.Membership.Join = append(c.Membership.Join, s.GossipAddr())
 		}
 	}
-	c.Membership.ReadyTimeout = time.Second
+	c.Membership.ReadyTimeout = 10 * time.Second
+	if cfg.ProbeInterval > 0 {
+		c.Membership.Memberlist.ProbeInterval = cfg.ProbeInterval
+	}
+	if cfg.ProbeTimeout > 0 {
+		c.Membership.Memberlist.ProbeTimeout = cfg.ProbeTimeout
+	}
+	if cfg.SuspicionMult > 0 {
+		c.Membership.Memberlist.SuspicionMult = cfg.SuspicionMult
+	}
 	rn := newRunner(cfg.FirstFrame, time.Now)
 	n, err := cluster.Open(c, rn)
 	if err != nil {
@@ -312,8 +329,8 @@ func phase(name string, took, recovered time.Duration, before, after map[string]
 // Markdown formats the report as a table.
 func (r Report) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d nodes, %d streams, in one process over loopback (first frame after %v):\n\n",
-		r.Config.Nodes, r.Config.Streams, r.Config.FirstFrame)
+	fmt.Fprintf(&b, "%d nodes, %d streams, in one process over loopback (first frame after %v; probe interval %v, probe timeout %v, suspicion multiplier %d):\n\n",
+		r.Config.Nodes, r.Config.Streams, r.Config.FirstFrame, r.Config.ProbeInterval, r.Config.ProbeTimeout, r.Config.SuspicionMult)
 	b.WriteString("| event | nodes after | converged in | dead node's streams decoding again in | streams moved | moved for no reason | max / mean load |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, p := range r.Phases {
@@ -347,8 +364,29 @@ func whyNot(cfg Config, nodes []simNode, names map[string]bool) string {
 			}
 		}
 		if diff > 0 || len(o) != len(ref) {
-			fmt.Fprintf(&b, "; %s places %d, %d differently, sees %d members", n.Name(), len(o), diff, len(n.Members()))
+			var notAlive []string
+			for _, m := range n.Members() {
+				if m.State != 0 || m.Meta.Draining {
+					notAlive = append(notAlive, m.Name+"="+m.State.String())
+				}
+			}
+			fmt.Fprintf(&b, "; %s places %d, %d differently, sees %d members, not alive: %v", n.Name(), len(o), diff, len(n.Members()), notAlive)
 		}
+	}
+	running := map[string]bool{}
+	for _, n := range nodes {
+		for id := range n.runner.decoding() {
+			running[id] = true
+		}
+	}
+	var missing []string
+	for id, o := range ref {
+		if !running[id] {
+			missing = append(missing, id+"@"+o)
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "; %d streams run nowhere, e.g. %v", len(missing), missing[:min(5, len(missing))])
 	}
 	for _, n := range nodes {
 		d := n.runner.decoding()

@@ -30,9 +30,15 @@ func TestSimulation(t *testing.T) {
 		Nodes:        envInt(t, "VIGIL_SIM_NODES", 50),
 		Streams:      envInt(t, "VIGIL_SIM_STREAMS", 5000),
 		FirstFrame:   500 * time.Millisecond,
-		PhaseTimeout: 60 * time.Second,
+		PhaseTimeout: time.Duration(envInt(t, "VIGIL_SIM_TIMEOUT_S", 60)) * time.Second,
 		Dir:          t.TempDir(),
 		Seed:         1,
+		// 50 memberlist instances on the test machine's 2 cores starve each other's
+		// probes under the LAN tuning (400 ms / 200 ms / 2); use memberlist's
+		// conservative LAN defaults here. Real nodes each have their own cores.
+		ProbeInterval: time.Second,
+		ProbeTimeout:  500 * time.Millisecond,
+		SuspicionMult: 4,
 	}
 	rep, err := Run(context.Background(), cfg)
 	t.Logf("\n%s", rep.Markdown())

@@ -17,6 +17,14 @@ type Table struct {
 
 	mu   sync.RWMutex
 	rows map[string]Entry
+	gen  uint64 // counts changes
+}
+
+// Gen returns a number that changes whenever the table does, for caches.
+func (t *Table) Gen() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.gen
 }
 
 // New returns an empty table written to as node, versioning writes with clock.
@@ -31,6 +39,7 @@ func (t *Table) Put(spec Spec) Entry {
 	defer t.mu.Unlock()
 	e := Entry{ID: spec.ID, Version: Version{Time: t.clock.Now(), Node: t.node}, Spec: spec.Clone()}
 	t.rows[e.ID] = e
+	t.gen++
 	return e
 }
 
@@ -44,6 +53,7 @@ func (t *Table) Delete(id string) (Entry, bool) {
 	}
 	e := Entry{ID: id, Version: Version{Time: t.clock.Now(), Node: t.node}, Deleted: true}
 	t.rows[id] = e
+	t.gen++
 	return e, true
 }
 
@@ -64,6 +74,7 @@ func (t *Table) AddCrash(id string, v Version, c Crash) (Entry, bool) {
 	}
 	e.Crashes = merged.Crashes
 	t.rows[id] = e
+	t.gen++
 	return e, true
 }
 
@@ -79,12 +90,14 @@ func (t *Table) Merge(in []Entry) []Entry {
 		old, ok := t.rows[r.ID]
 		if !ok {
 			t.rows[r.ID] = r
+			t.gen++
 			changed = append(changed, r)
 			continue
 		}
 		m := Merge(old, r)
 		if !sameRow(old, m) {
 			t.rows[r.ID] = m
+			t.gen++
 			changed = append(changed, m)
 		}
 	}
@@ -150,6 +163,7 @@ func (t *Table) GC(now time.Time, retention time.Duration) []string {
 	for id, e := range t.rows {
 		if e.Deleted && e.Version.Time < cutoff {
 			delete(t.rows, id)
+			t.gen++
 			dropped = append(dropped, id)
 		}
 	}
