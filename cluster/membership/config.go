@@ -11,9 +11,9 @@ import (
 
 // Failure-detection tuning (measured in TestTimeToDead and TestNoFalseDeathsUnderCPU
 // Saturation, written down in docs/cluster.md): on loopback with 3–5 nodes a member
-// whose process stops answering is declared dead by every survivor 1.0–1.9 s after
-// it stops; with both cores saturated by busy goroutines (8 per core) no member was
-// declared dead over 20 s.
+// whose gossip stops is declared dead by every survivor 1.4–1.9 s after it stops
+// (ten runs); with both cores saturated by busy goroutines (8 per core) for 8 s no
+// member was declared dead.
 //
 //   - ProbeInterval 400 ms, ProbeTimeout 200 ms: a LAN round trip is well under a
 //     millisecond; 200 ms leaves room for a scheduler that is busy with decoders.

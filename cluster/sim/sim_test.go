@@ -27,8 +27,8 @@ func TestSimulation(t *testing.T) {
 		t.Skip("runs 50 nodes for tens of seconds")
 	}
 	cfg := Config{
-		Nodes:        envInt(t, "VIGIL_SIM_NODES", 50),
-		Streams:      envInt(t, "VIGIL_SIM_STREAMS", 5000),
+		Nodes:        envInt(t, "VIGIL_SIM_NODES", defaultNodes),
+		Streams:      envInt(t, "VIGIL_SIM_STREAMS", defaultStreams),
 		FirstFrame:   500 * time.Millisecond,
 		PhaseTimeout: time.Duration(envInt(t, "VIGIL_SIM_TIMEOUT_S", 60)) * time.Second,
 		Dir:          t.TempDir(),

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sim
+
+const defaultNodes, defaultStreams = 50, 5000
