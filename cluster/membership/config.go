@@ -12,10 +12,10 @@ import (
 // Failure-detection tuning (measured in TestTimeToDead and TestNoFalseDeathsUnderCPU
 // Saturation, written down in docs/cluster.md): on loopback with 3–5 nodes a member
 // whose gossip stops is declared dead by every survivor 1.4–1.9 s after it stops
-// (one outlier of 2.3 s on a loaded machine); with both cores saturated by busy
-// goroutines (8 per core) for 8 s no member was declared dead on a quiet machine
-// (2 of 4 runs saw a false death, refuted within a second, when other work already
-// loaded it). 300 ms/150 ms and 350 ms/200 ms probes detected faster but always
+// (2 of 22 runs took 2.3 s on a machine loaded by other work); with both cores
+// saturated by busy goroutines (8 per core) for 8 s no member was declared dead in 5
+// of 7 runs (the other 2, on an already loaded machine, saw one false death each,
+// refuted within a second). 300 ms/150 ms and 350 ms/200 ms probes detected faster but always
 // produced false deaths under saturation.
 //
 //   - ProbeInterval 400 ms, ProbeTimeout 200 ms: a LAN round trip is well under a
