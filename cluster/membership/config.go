@@ -14,8 +14,7 @@ import (
 // whose gossip stops is declared dead by every survivor 1.4–1.9 s after it stops
 // (2 of 22 runs took 2.3 s on a machine loaded by other work); with both cores
 // saturated by busy goroutines (8 per core) for 8 s no member was declared dead in 5
-// of 7 runs (the other 2, on an already loaded machine, saw one false death each,
-// refuted within a second). 300 ms/150 ms and 350 ms/200 ms probes detected faster but always
+// of 7 runs (the other 2 ran on an already loaded machine and saw false deaths). 300 ms/150 ms and 350 ms/200 ms probes detected faster but always
 // produced false deaths under saturation.
 //
 //   - ProbeInterval 400 ms, ProbeTimeout 200 ms: a LAN round trip is well under a
