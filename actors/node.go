@@ -34,9 +34,10 @@ type Node struct {
 	bus    *Bus
 	wg     sync.WaitGroup // decoder goroutines
 
-	mu      sync.Mutex
-	streams map[string]*stream // current run of each stream
-	closed  bool
+	mu       sync.Mutex
+	streams  map[string]*stream // current run of each stream
+	stopping []*stream          // runs asked to stop, until Close has seen them end
+	closed   bool
 }
 
 // NewNode validates cfg and starts the node's actor system.
@@ -137,6 +138,7 @@ func (n *Node) Start(spec StreamSpec) error {
 		if old.spec.Equal(spec) && !old.isFinished() {
 			return nil
 		}
+		n.stopping = append(slices.DeleteFunc(n.stopping, (*stream).isFinished), old)
 		n.system.Root.Send(n.pid, &stopStream{s: old})
 	}
 	s := newStream(spec)
@@ -149,15 +151,10 @@ func (n *Node) Start(spec StreamSpec) error {
 // Stop stops a stream and waits (up to Config.StopTimeout) until its run has released
 // its input, its frames and its goroutine.
 func (n *Node) Stop(id string) error {
-	n.mu.Lock()
-	s := n.streams[id]
-	if s == nil {
-		n.mu.Unlock()
-		return fmt.Errorf("%w: %q", ErrNotFound, id)
+	s, err := n.stop(id)
+	if err != nil {
+		return err
 	}
-	delete(n.streams, id)
-	n.mu.Unlock()
-	n.system.Root.Send(n.pid, &stopStream{s: s})
 	select {
 	case <-s.done:
 		n.log.Debug("stream stopped", "stream", id)
@@ -166,6 +163,29 @@ func (n *Node) Stop(id string) error {
 	case <-time.After(n.cfg.StopTimeout):
 		return fmt.Errorf("actors: stop %q: still stopping after %s", id, n.cfg.StopTimeout)
 	}
+}
+
+// StopAsync asks a stream to stop and returns at once; the run winds down in the
+// background (Close still waits for it). The stream is gone from Streams and Status
+// immediately.
+func (n *Node) StopAsync(id string) error {
+	_, err := n.stop(id)
+	return err
+}
+
+func (n *Node) stop(id string) (*stream, error) {
+	n.mu.Lock()
+	s := n.streams[id]
+	if s == nil {
+		n.mu.Unlock()
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	delete(n.streams, id)
+	n.stopping = slices.DeleteFunc(n.stopping, (*stream).isFinished)
+	n.stopping = append(n.stopping, s)
+	n.mu.Unlock()
+	n.system.Root.Send(n.pid, &stopStream{s: s})
+	return s, nil
 }
 
 // Status returns a snapshot of one stream.
@@ -231,6 +251,8 @@ func (n *Node) Close() error {
 	n.closed = true
 	all := slices.Collect(maps.Values(n.streams))
 	clear(n.streams)
+	all = append(all, n.stopping...)
+	n.stopping = nil
 	n.mu.Unlock()
 
 	var errs []error
