@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vigil-monitor/vigil/test/bench/corpus"
+	"github.com/vigil-monitor/vigil/test/bench/cpucost"
+	"github.com/vigil-monitor/vigil/test/bench/ffref"
+	"github.com/vigil-monitor/vigil/test/bench/proc"
+	"github.com/vigil-monitor/vigil/test/bench/report"
+)
+
+func init() {
+	commands["cpu"] = command{summary: "CPU time of vigil scan vs ffmpeg decode-only vs ffmpeg's detection filters", run: runCPU}
+}
+
+const (
+	cmdVigil   = "vigil scan"
+	cmdDecode  = "ffmpeg decode"
+	cmdFilters = "ffmpeg filters"
+)
+
+func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("cpu", stderr)
+	runs := fs.Int("runs", 5, "runs of each command on each clip (the median counts)")
+	seconds := fs.Float64("seconds", 20, "length of each clip in seconds")
+	cache := fs.String("cache", ".cache/bench/cpu", "directory where the clips are cached")
+	vigil := fs.String("vigil", "bin/vigil", "vigil binary")
+	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg binary")
+	detectBench := fs.Bool("detect-bench", true, "also run media/detect's Go benchmarks (per-detector cost)")
+	profile := fs.Bool("profile", true, "also profile vigil scan on the first clip (go tool pprof -top)")
+	out := fs.String("out", "docs/results.md", "results file to update (empty: print the section)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *runs < 1 {
+		return fmt.Errorf("-runs %d: want at least 1", *runs)
+	}
+	machine := report.Describe(ctx, time.Now())
+	g := &corpus.Generator{Dir: *cache, Parallel: 1, FFmpeg: *ffmpeg, Log: stderr}
+	items, err := g.Generate(ctx, corpus.CPUClips(*seconds))
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "vigilbench-cpu-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	ref := ffref.DefaultConfig()
+	cmds := []cpucost.Command{
+		{Name: cmdVigil, Args: func(p string) (string, []string) {
+			return *vigil, []string{"scan", "--json", "--progress", "0", p}
+		}},
+		{Name: cmdDecode, Args: func(p string) (string, []string) {
+			return *ffmpeg, []string{"-nostdin", "-hide_banner", "-v", "error", "-i", p, "-map", "0:v:0", "-map", "0:a:0", "-f", "null", "-"}
+		}},
+		{Name: cmdFilters, Args: func(p string) (string, []string) {
+			return *ffmpeg, ref.Args(p, filepath.Join(tmp, "v.txt"), filepath.Join(tmp, "a.txt"))
+		}},
+	}
+	clips := make([]cpucost.Clip, len(items))
+	for i, it := range items {
+		clips[i] = cpucost.Clip{Name: it.Name, Path: it.Path, Duration: it.Duration}
+	}
+	ms, err := cpucost.Measure(ctx, clips, cmds, *runs, stderr)
+	if err != nil {
+		return err
+	}
+	names := []string{cmdDecode, cmdVigil, cmdFilters}
+	ratios := []cpucost.Ratio{{A: cmdVigil, B: cmdDecode}, {A: cmdFilters, B: cmdDecode}, {A: cmdVigil, B: cmdFilters}}
+	table := cpucost.Table(clips, ms, names, ratios)
+	fmt.Fprint(stdout, table)
+
+	var b strings.Builder
+	b.WriteString("## CPU cost per stream: vigil vs FFmpeg\n\n")
+	b.WriteString(machine.Markdown())
+	fmt.Fprintf(&b, "\nReproduce: `make bench-cpu` (runs `bin/vigilbench cpu %s`).\n\n", strings.Join(args, " "))
+	fmt.Fprintf(&b, "CPU time is user + system time of the child process over all its threads (from the kernel's "+
+		"resource usage at exit, not wall time); each command ran %d times per clip, interleaved round by round "+
+		"in a rotating order, and the table shows the median (and the range). \"%% of a core\" is CPU time over "+
+		"the clip's duration: what one live stream of that kind costs. Commands:\n\n", *runs)
+	fmt.Fprintf(&b, "- %s: `vigil scan --json CLIP` (every detector, through the actor tree)\n", cmdVigil)
+	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -map 0:v:0 -map 0:a:0 -f null -` (decode only, same streams)\n", cmdDecode)
+	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -filter_complex \"%s\" … -f null -`\n\n", cmdFilters, ref.Filters("V.txt", "A.txt"))
+	b.WriteString("Clips: testsrc2 with temporal noise (grain) and programme sound, H.264 (libx264 veryfast, CRF 23) " +
+		"and HEVC (libx265 ultrafast, CRF 26), AAC audio, MPEG-TS, key frame every second.\n\n")
+	b.WriteString(table)
+	b.WriteString("\nTarget (issues 2 and 5): vigil ≤ 1.15–1.2× decode-only.\n")
+
+	if *detectBench {
+		b.WriteString("\n")
+		b.WriteString(detectorCosts(ctx, stderr))
+	}
+	if *profile && len(items) > 0 {
+		b.WriteString("\n")
+		b.WriteString(profileSection(ctx, *vigil, items[0], tmp, stderr))
+	}
+	if *out == "" {
+		fmt.Fprint(stdout, b.String())
+		return nil
+	}
+	return report.Update(*out, "cpu", b.String())
+}
+
+// detectorCosts runs media/detect's benchmarks and renders them.
+func detectorCosts(ctx context.Context, stderr io.Writer) string {
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkDetectors$", "-benchtime", "1s", "-count", "1", "./media/detect/"}
+	fmt.Fprintf(stderr, "cpu: go %s\n", strings.Join(args, " "))
+	var b strings.Builder
+	b.WriteString("### Per-detector cost (Go benchmarks)\n\n")
+	fmt.Fprintf(&b, "`go %s` — one 1280×720 frame per op with the audio that goes with it; "+
+		"decode rows are vigil's decoder on the same 720p H.264 clip, per video frame.\n\n", strings.Join(args, " "))
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(stderr, "cpu: detector benchmarks failed: %v\n%s\n", err, out.String())
+		fmt.Fprintf(&b, "Not available in this run: `%v`.\n", err)
+		return b.String()
+	}
+	benches := cpucost.ParseGoBench(&out)
+	decode := 0.0
+	for _, g := range benches {
+		if g.Name == "Detectors/decode-720p-h264" {
+			decode = g.Metrics["ns/frame"]
+		}
+	}
+	b.WriteString("| benchmark | µs per frame | allocs per frame | share of decoding a frame |\n|---|---:|---:|---:|\n")
+	for _, g := range benches {
+		ns, ok := g.Metrics["ns/frame"]
+		if !ok {
+			ns = g.Metrics["ns/op"]
+		}
+		share := "—"
+		if decode > 0 && !strings.HasPrefix(g.Name, "Detectors/decode") {
+			share = fmt.Sprintf("%.1f%%", 100*ns/decode)
+		}
+		allocs := "—"
+		if a, ok := g.Metrics["allocs/op"]; ok {
+			allocs = fmt.Sprintf("%.0f", a)
+		}
+		fmt.Fprintf(&b, "| %s | %.1f | %s | %s |\n", g.Name, ns/1000, allocs, share)
+	}
+	return b.String()
+}
+
+// profileSection profiles vigil scan on one clip and shows where the time goes.
+func profileSection(ctx context.Context, vigil string, it corpus.Item, tmp string, stderr io.Writer) string {
+	var b strings.Builder
+	b.WriteString("### Where vigil's time goes\n\n")
+	prof := filepath.Join(tmp, "scan.prof")
+	u, err := proc.Run(ctx, nil, vigil, "scan", "--json", "--progress", "0", "--cpuprofile", prof, it.Path)
+	if err != nil {
+		fmt.Fprintf(&b, "Profile not available: `%v`.\n", err)
+		return b.String()
+	}
+	var top bytes.Buffer
+	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=1000", vigil, prof)
+	cmd.Stdout = &top
+	cmd.Stderr = stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(&b, "pprof failed: `%v`.\n", err)
+		return b.String()
+	}
+	p, err := cpucost.ParseTop(bytes.NewReader(top.Bytes()))
+	if err != nil {
+		fmt.Fprintf(&b, "pprof output not understood: `%v`.\n", err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "`vigil scan --cpuprofile scan.prof %s` then `go tool pprof -top bin/vigil scan.prof`. "+
+		"The process used %.2f s of CPU (rusage); Go's profiler sampled %.2f s of it (%.0f%%) — the rest ran on "+
+		"threads FFmpeg creates itself (frame-threaded decoding), which Go's profiler does not sample.\n\n",
+		it.Name, u.CPU().Seconds(), p.Total, 100*p.Total/u.CPU().Seconds())
+	b.WriteString("| part of the program | flat CPU s | share of sampled |\n|---|---:|---:|\n")
+	for _, a := range p.ByArea() {
+		fmt.Fprintf(&b, "| %s | %.2f | %.1f%% |\n", a.Func, a.Flat, a.FlatPct)
+	}
+	b.WriteString("\n<details><summary>Top 25 functions (flat)</summary>\n\n| flat s | flat % | cum s | cum % | function |\n|---:|---:|---:|---:|---|\n")
+	for i, l := range p.Lines {
+		if i == 25 {
+			break
+		}
+		fmt.Fprintf(&b, "| %.2f | %.1f%% | %.2f | %.1f%% | `%s` |\n", l.Flat, l.FlatPct, l.Cum, l.CumPct, l.Func)
+	}
+	b.WriteString("\n</details>\n")
+	return b.String()
+}
