@@ -82,10 +82,18 @@ func parseSeconds(s string) (float64, error) {
 
 // areas maps function name prefixes to the part of the program they belong to, most
 // specific first.
+// C code shows as its library ("[libavcodec.so.59.37.100]") when the sample was taken
+// on a thread FFmpeg or OpenCV created, and as runtime.cgocall when it was taken on a
+// Go thread inside a cgo call.
 var areas = []struct{ prefix, area string }{
-	{"runtime.cgocall", "FFmpeg and OpenCV (C code called through cgo)"},
-	{"runtime._ExternalCode", "FFmpeg and OpenCV (C code called through cgo)"},
-	{"runtime.asmcgocall", "FFmpeg and OpenCV (C code called through cgo)"},
+	{"[libavcodec", "FFmpeg decoding (libavcodec)"},
+	{"[libav", "FFmpeg demuxing and other (libavformat, libavutil)"},
+	{"[libsw", "FFmpeg resampling and scaling (libswresample, libswscale)"},
+	{"[libopencv", "OpenCV"},
+	{"[lib", "other C libraries (libc …)"},
+	{"runtime.cgocall", "C code called from Go threads (cgo)"},
+	{"runtime._ExternalCode", "C code called from Go threads (cgo)"},
+	{"runtime.asmcgocall", "C code called from Go threads (cgo)"},
 	{"github.com/vigil-monitor/vigil/media/detect.", "vigil detectors (media/detect)"},
 	{"github.com/vigil-monitor/vigil/media/synth.", "vigil media/synth"},
 	{"github.com/vigil-monitor/vigil/media.", "vigil media (Go side of decoding)"},

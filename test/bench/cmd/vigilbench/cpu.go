@@ -31,6 +31,8 @@ const (
 func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("cpu", stderr)
 	runs := fs.Int("runs", 5, "runs of each command on each clip (the median counts)")
+	filterRuns := fs.Int("filter-runs", 1, "runs of the (ten times costlier) ffmpeg filter command per clip")
+	breakdown := fs.Bool("breakdown", true, "also time each FFmpeg filter alone on the first clip (one run each)")
 	seconds := fs.Float64("seconds", 20, "length of each clip in seconds")
 	cache := fs.String("cache", ".cache/bench/cpu", "directory where the clips are cached")
 	vigil := fs.String("vigil", "bin/vigil", "vigil binary")
@@ -64,7 +66,7 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		{Name: cmdDecode, Args: func(p string) (string, []string) {
 			return *ffmpeg, []string{"-nostdin", "-hide_banner", "-v", "error", "-i", p, "-map", "0:v:0", "-map", "0:a:0", "-f", "null", "-"}
 		}},
-		{Name: cmdFilters, Args: func(p string) (string, []string) {
+		{Name: cmdFilters, Runs: *filterRuns, Args: func(p string) (string, []string) {
 			return *ffmpeg, ref.Args(p, filepath.Join(tmp, "v.txt"), filepath.Join(tmp, "a.txt"))
 		}},
 	}
@@ -86,9 +88,10 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	b.WriteString(machine.Markdown())
 	fmt.Fprintf(&b, "\nReproduce: `make bench-cpu` (runs `bin/vigilbench cpu %s`).\n\n", strings.Join(args, " "))
 	fmt.Fprintf(&b, "CPU time is user + system time of the child process over all its threads (from the kernel's "+
-		"resource usage at exit, not wall time); each command ran %d times per clip, interleaved round by round "+
-		"in a rotating order, and the table shows the median (and the range). \"%% of a core\" is CPU time over "+
-		"the clip's duration: what one live stream of that kind costs. Commands:\n\n", *runs)
+		"resource usage at exit, not wall time); vigil and ffmpeg decode-only ran %d times per clip, interleaved round "+
+		"by round in a rotating order, the ffmpeg filter command %d time(s) (it costs ten times more, so its noise "+
+		"does not matter); the table shows the median (and the range). \"%% of a core\" is CPU time over the clip's "+
+		"duration: what one live stream of that kind costs. Commands:\n\n", *runs, min(*filterRuns, *runs))
 	fmt.Fprintf(&b, "- %s: `vigil scan --json CLIP` (every detector, through the actor tree)\n", cmdVigil)
 	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -map 0:v:0 -map 0:a:0 -f null -` (decode only, same streams)\n", cmdDecode)
 	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -filter_complex \"%s\" … -f null -`\n\n", cmdFilters, ref.Filters("V.txt", "A.txt"))
@@ -97,6 +100,14 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	b.WriteString(table)
 	b.WriteString("\nTarget (issues 2 and 5): vigil ≤ 1.15–1.2× decode-only.\n")
 
+	if *breakdown && len(clips) > 0 {
+		b.WriteString("\n")
+		bd, err := filterBreakdown(ctx, *ffmpeg, clips[0], stderr)
+		if err != nil {
+			return err
+		}
+		b.WriteString(bd)
+	}
 	if *detectBench {
 		b.WriteString("\n")
 		b.WriteString(detectorCosts(ctx, stderr))
@@ -110,6 +121,33 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return nil
 	}
 	return report.Update(*out, "cpu", b.String())
+}
+
+// filterBreakdown times each FFmpeg filter alone on one clip.
+func filterBreakdown(ctx context.Context, ffmpeg string, c cpucost.Clip, stderr io.Writer) (string, error) {
+	type step struct{ name, stream, filter string }
+	steps := []step{
+		{"decode video only", "0:v:0", "null"}, {"blackdetect", "0:v:0", "blackdetect"},
+		{"freezedetect", "0:v:0", "freezedetect"}, {"blockdetect", "0:v:0", "blockdetect"},
+		{"blurdetect", "0:v:0", "blurdetect"}, {"decode audio only", "0:a:0", "anull"},
+		{"silencedetect", "0:a:0", "silencedetect"}, {"ebur128", "0:a:0", "ebur128"},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### FFmpeg's filters one by one\n\n`ffmpeg -i %s -map STREAM -vf|-af FILTER -f null -`, one run each; "+
+		"the filter's cost is its row minus the decode-only row of its medium.\n\n| filter | CPU s | %% of a core |\n|---|---:|---:|\n", c.Name)
+	for _, st := range steps {
+		flag := "-vf"
+		if strings.HasPrefix(st.stream, "0:a") {
+			flag = "-af"
+		}
+		u, err := proc.Run(ctx, nil, ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", c.Path, "-map", st.stream, flag, st.filter, "-f", "null", "-")
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(stderr, "cpu: %-18s %6.2fs\n", st.name, u.CPU().Seconds())
+		fmt.Fprintf(&b, "| %s | %.2f | %.1f%% |\n", st.name, u.CPU().Seconds(), 100*u.CPU().Seconds()/c.Duration)
+	}
+	return b.String(), nil
 }
 
 // detectorCosts runs media/detect's benchmarks and renders them.
@@ -179,8 +217,8 @@ func profileSection(ctx context.Context, vigil string, it corpus.Item, tmp strin
 		return b.String()
 	}
 	fmt.Fprintf(&b, "`vigil scan --cpuprofile scan.prof %s` then `go tool pprof -top bin/vigil scan.prof`. "+
-		"The process used %.2f s of CPU (rusage); Go's profiler sampled %.2f s of it (%.0f%%) — the rest ran on "+
-		"threads FFmpeg creates itself (frame-threaded decoding), which Go's profiler does not sample.\n\n",
+		"The process used %.2f s of CPU (rusage); the profile holds %.2f s of samples (%.0f%%). Samples taken on "+
+		"threads FFmpeg creates itself (frame-threaded decoding) are attributed to its library, not to a function.\n\n",
 		it.Name, u.CPU().Seconds(), p.Total, 100*p.Total/u.CPU().Seconds())
 	b.WriteString("| part of the program | flat CPU s | share of sampled |\n|---|---:|---:|\n")
 	for _, a := range p.ByArea() {

@@ -1,0 +1,52 @@
+package capacity
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Table renders the ramp's steps, by stream count.
+func (r Result) Table() string {
+	steps := append([]Step(nil), r.Steps...)
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].Streams < steps[j].Streams })
+	var b strings.Builder
+	b.WriteString("| streams | sustained | slowest stream fps | mean fps | detector drops / frames | agent CPU (cores) | per stream (% of a core) | agent RSS (MB) | source CPU (cores) | source speed | why not |\n")
+	b.WriteString("|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, s := range steps {
+		ok := "yes"
+		if !s.Sustained {
+			ok = "no"
+		}
+		fmt.Fprintf(&b, "| %d | %s | %.1f | %.1f | %.0f / %.0f | %.2f | %.1f%% | %.0f | %.2f | %.2f× | %s |\n",
+			s.Streams, ok, s.MinFPS, s.MeanFPS, s.DetectorDrops, s.Frames, s.AgentCores,
+			100*s.AgentCores/float64(s.Streams), float64(s.RSS)/(1<<20), s.SourceCores, s.SourceRate, s.Why)
+	}
+	return b.String()
+}
+
+// RSSPerStream fits RSS = base + perStream × streams over the steps by least squares
+// and returns both in bytes (ok false with fewer than two distinct counts).
+func (r Result) RSSPerStream() (base, perStream float64, ok bool) {
+	var n, sx, sy, sxx, sxy float64
+	seen := map[int]bool{}
+	for _, s := range r.Steps {
+		if s.RSS == 0 {
+			continue
+		}
+		x, y := float64(s.Streams), float64(s.RSS)
+		n++
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+		seen[s.Streams] = true
+	}
+	if len(seen) < 2 {
+		return 0, 0, false
+	}
+	d := n*sxx - sx*sx
+	perStream = (n*sxy - sx*sy) / d
+	base = (sy - perStream*sx) / n
+	return base, perStream, true
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/vigil-monitor/vigil/test/bench/capacity"
+	"github.com/vigil-monitor/vigil/test/bench/corpus"
+	"github.com/vigil-monitor/vigil/test/bench/cpucost"
+	"github.com/vigil-monitor/vigil/test/bench/report"
+)
+
+func init() {
+	commands["streams"] = command{summary: "live 720p30 streams one agent sustains, RSS per stream, allocations per frame", run: runStreams}
+}
+
+func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("streams", stderr)
+	cfg := capacity.DefaultConfig()
+	long := fs.Bool("long", false, "long steps (20 s warm-up, 60 s measured) for a steadier answer")
+	fs.StringVar(&cfg.Vigil, "vigil", cfg.Vigil, "vigil binary")
+	fs.IntVar(&cfg.Channels, "channels", cfg.Channels, "source channels (streams share them round-robin)")
+	fs.IntVar(&cfg.Start, "start", cfg.Start, "first stream count")
+	fs.IntVar(&cfg.Max, "max", cfg.Max, "largest stream count tried")
+	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "time each step runs before it is measured")
+	fs.DurationVar(&cfg.Window, "window", cfg.Window, "time each step is measured")
+	cache := fs.String("cache", ".cache/bench/cpu", "directory where the allocation benchmark's clips are cached")
+	allocs := fs.Bool("allocs", true, "also measure allocations per frame through the actors path")
+	out := fs.String("out", "docs/results.md", "results file to update (empty: print the section)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *long {
+		cfg.Warmup, cfg.Window = 20*time.Second, 60*time.Second
+	}
+	cfg.Log = stderr
+	machine := report.Describe(ctx, time.Now())
+	res, err := capacity.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, res.Table())
+
+	var b strings.Builder
+	b.WriteString("## Streams per node\n\n")
+	b.WriteString(machine.Markdown())
+	target := "make bench-streams"
+	if *long {
+		target = "make bench-streams BENCH_STREAMS_FLAGS=-long"
+	}
+	fmt.Fprintf(&b, "\nReproduce: `%s` (runs `bin/vigilbench streams %s`).\n\n", target, strings.Join(args, " "))
+	fmt.Fprintf(&b, "One `vigil source` serves %d live %dx%d %d fps H.264 channels (encoded once, in real time, on the same "+
+		"machine); one `vigil agent --http …` watches N streams of them (stream i reads channel i mod %d, so the source's "+
+		"cost stays fixed). Each step starts a fresh agent, waits until every stream decodes, lets it run %v, then "+
+		"measures for %v: frames decoded per stream (the agent's /metrics), detector drops, input restarts, and the "+
+		"agent's CPU and RSS (/proc). A step is sustained when the slowest stream decodes at least %.0f%% of the source's "+
+		"frame rate, detectors skip at most %.1f‰ of frames, and no input restarts. N doubles until a step fails, then "+
+		"bisects.\n\n", cfg.Channels, cfg.Width, cfg.Height, cfg.FPS, cfg.Channels, cfg.Warmup, cfg.Window,
+		100*cfg.MinRate, 1000*cfg.MaxDropShare)
+	fmt.Fprintf(&b, "**Largest sustained: %d streams of %dp%d** on this machine", res.Best, cfg.Height, cfg.FPS)
+	if base, per, ok := res.RSSPerStream(); ok {
+		fmt.Fprintf(&b, "; RSS ≈ %.0f MB + %.1f MB per stream (least squares over the steps)", base/(1<<20), per/(1<<20))
+	}
+	b.WriteString(".\n\n")
+	b.WriteString(res.Table())
+	if *allocs {
+		b.WriteString("\n")
+		b.WriteString(allocSection(ctx, *cache, stderr))
+	}
+	if *out == "" {
+		fmt.Fprint(stdout, b.String())
+		return nil
+	}
+	return report.Update(*out, "streams", b.String())
+}
+
+// allocSection measures allocations per frame through the actors path and, for
+// reference, in media's decoder alone.
+func allocSection(ctx context.Context, cache string, stderr io.Writer) string {
+	var b strings.Builder
+	b.WriteString("### Allocations per frame\n\n")
+	g := &corpus.Generator{Dir: cache, Parallel: 1, Log: stderr}
+	short, err := g.Generate(ctx, corpus.CPUClips(4)[:1])
+	if err == nil {
+		var long []corpus.Item
+		long, err = g.Generate(ctx, corpus.CPUClips(20)[:1])
+		if err == nil {
+			var a capacity.Allocs
+			a, err = capacity.AllocsPerFrame(ctx, short[0].Path, long[0].Path)
+			if err == nil {
+				fmt.Fprintf(&b, "Through the actors path (scan-mode `actors.Node`: decoder, fan-out by reference, every detector "+
+					"actor), 720p30 H.264 with its audio, steady state (a 20 s clip minus a 4 s clip, %d frames): "+
+					"**%.1f Go heap allocations and %.0f bytes per video frame** (`capacity.AllocsPerFrame`; also "+
+					"`go test -bench ScanAllocs ./test/bench/capacity/`). FFmpeg's own C allocations are not counted.\n\n",
+					a.Frames, a.PerFrame, a.BytesPerFrame)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "Actors path not measured: `%v`.\n\n", err)
+	}
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkDecode720p$", "-benchtime", "600x", "-count", "1", "./media/"}
+	fmt.Fprintf(stderr, "streams: go %s\n", strings.Join(args, " "))
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(&b, "Decoder alone not measured: `%v`.\n", err)
+		return b.String()
+	}
+	for _, g := range cpucost.ParseGoBench(&out) {
+		if g.Name == "Decode720p" {
+			fmt.Fprintf(&b, "Decoder alone (`go %s`): %.1f allocations per frame, %.0f frames/s.\n",
+				strings.Join(args, " "), g.Metrics["allocs/frame"], g.Metrics["frames/s"])
+		}
+	}
+	return b.String()
+}
