@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -19,7 +20,8 @@ const (
 	dataDir         = "/var/lib/vigil" // the image's data directory and volume
 	healthPath      = "/healthz"       // liveness: the process serves HTTP
 	readyPath       = "/readyz"        // readiness: the node has joined
-	minGracePeriod  = 30               // s: HandoffGrace (10 s) plus a live input's first frame and leaving
+	shutdownMargin  = 15 * time.Second // after the drain: leave (≤ 2 s), admin stop (≤ 2 s), HTTP shutdown (≤ 5 s)
+	drainDefault    = 30 * time.Second // the agent's --drain-timeout default
 	minReplicas     = 3                // a majority survives one node down
 	hostnameTopoKey = "kubernetes.io/hostname"
 )
@@ -225,8 +227,17 @@ func checkProbes(t testing.TB, v vigil) {
 func checkGracefulDrain(t testing.TB, v vigil) {
 	spec := &v.sts.Spec
 	pod := &spec.Template.Spec
-	if g := pod.TerminationGracePeriodSeconds; g == nil || *g < minGracePeriod {
-		t.Errorf("terminationGracePeriodSeconds %s, want at least %d for a make-before-break drain", show(g), minGracePeriod)
+	drain := drainDefault
+	if d, ok := v.env["VIGIL_DRAIN_TIMEOUT"]; ok {
+		var err error
+		if drain, err = time.ParseDuration(d); err != nil || drain <= 0 {
+			t.Fatalf("VIGIL_DRAIN_TIMEOUT=%q: want a positive duration", d)
+		}
+	}
+	want := int64((drain + shutdownMargin).Seconds())
+	if g := pod.TerminationGracePeriodSeconds; g == nil || *g < want {
+		t.Errorf("terminationGracePeriodSeconds %s, want at least %d: the drain timeout (%v) plus %v to leave and stop, or the kubelet kills the drain",
+			show(g), want, drain, shutdownMargin)
 	}
 }
 
