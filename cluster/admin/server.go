@@ -32,7 +32,8 @@ type Config struct {
 	// Validate, when set, checks a spec before AssignStream stores it, beyond what
 	// the cluster checks itself (the actor side knows, for example, which detector
 	// threshold names exist). Its error is reported as InvalidArgument with the
-	// error's text, so it should say what to fix. It may be called concurrently.
+	// error's text (without the sentinel's when it wraps cluster.ErrInvalid), so it
+	// should say what to fix. It may be called concurrently.
 	Validate func(cluster.StreamSpec) error
 	// ServerOptions are passed to grpc.NewServer (credentials, keepalive …) after
 	// the server's own interceptors.

@@ -36,13 +36,16 @@ func (s *service) AssignStream(_ context.Context, req *vigilv1.AssignStreamReque
 	}
 	if s.validate != nil {
 		if err := s.validate(spec); err != nil {
+			if errors.Is(err, cluster.ErrInvalid) {
+				return nil, toStatus(err)
+			}
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
 	}
 	st, created, err := s.node.Assign(spec, req.GetReplace())
 	if errors.Is(err, cluster.ErrExists) {
 		return nil, status.Errorf(codes.AlreadyExists,
-			"stream %q exists with a different spec; assign it with replace set to overwrite it", spec.ID)
+			"stream %q exists with a different spec; set replace to overwrite it", spec.ID)
 	}
 	if err != nil {
 		return nil, toStatus(err)

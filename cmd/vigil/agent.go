@@ -5,62 +5,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
-	"path/filepath"
+	"os/signal"
 	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/vigil-monitor/vigil/actors"
+	"github.com/vigil-monitor/vigil/cluster"
+	"github.com/vigil-monitor/vigil/cluster/admin"
 )
 
 func init() {
 	commands["agent"] = command{
-		summary: "run a monitoring node",
+		summary: "run a cluster node that monitors its share of the streams",
 		run:     runAgent,
 	}
 }
 
-const agentUsage = `[flags]
-
-Runs a node that monitors streams in real time and prints defect events as they start
-and end. Streams come from --stream ID=URL (repeatable) and, with --demo, from built-in
-synthetic channels that cycle through every defect type.`
-
-// agentFlags are the agent's command-line settings.
-type agentFlags struct {
-	name         string
-	streams      multiFlag
-	demo         bool
-	demoChannels int
-	demoDir      string
-	json         bool
-	allowFile    bool
-	thresholds   thresholdFlag
-	http         string
-}
-
+// runAgent wires one node: the actor tree (which decodes and analyses) behind the
+// cluster node (membership, table, placement) through actorRunner, the admin gRPC
+// server, the HTTP health and metrics server, and the event printer.
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var f agentFlags
-	f.thresholds = thresholdFlag{}
-	fs := newFlagSet("agent", agentUsage, stderr)
-	host, _ := os.Hostname()
-	fs.StringVar(&f.name, "name", host, "node name, unique in the cluster")
-	fs.Var(&f.streams, "stream", "monitor a stream, ID=URL (repeatable)")
-	fs.BoolVar(&f.demo, "demo", false, "monitor built-in synthetic channels with a rolling defect schedule")
-	fs.IntVar(&f.demoChannels, "demo-channels", 3, "number of demo channels")
-	fs.StringVar(&f.demoDir, "demo-dir", filepath.Join(os.TempDir(), "vigil-demo"), "where demo clips are kept between runs")
-	fs.BoolVar(&f.json, "json", false, "print events as JSON Lines")
-	fs.BoolVar(&f.allowFile, "allow-file", false, "allow local files as stream inputs (paced in real time and looped)")
-	fs.Var(f.thresholds, "threshold", "override a detector setting for every stream, key=value (repeatable)")
-	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "serve /healthz, /readyz and /metrics on this address (empty: off)")
-	logger := logLevelFlag(fs, stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vigil agent: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	log, err := logger()
+	f, log, err := parseAgentFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -68,133 +38,153 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if f.demo {
-		if f.demoChannels < 1 || f.demoChannels > 64 {
-			return fmt.Errorf("--demo-channels %d: want 1 to 64", f.demoChannels)
-		}
-		paths, err := makeDemoClips(ctx, f.demoDir, f.demoChannels, log)
-		if err != nil {
-			return err
-		}
-		for i, p := range paths {
-			specs = append(specs, actors.StreamSpec{ID: fmt.Sprintf("demo-%d", i), URL: p, Thresholds: f.thresholds,
-				Labels: map[string]string{"source": "demo"}})
-		}
-	}
-	if len(specs) == 0 {
-		fmt.Fprintln(stderr, "vigil agent: nothing to monitor: give --stream ID=URL or --demo")
-		return errUsage
-	}
 
-	cfg := actors.DefaultConfig()
-	cfg.Name = f.name
-	cfg.Logger = log
-	cfg.Media.AllowFile = f.allowFile || f.demo
-	cfg.Media.Loop = true
-	node, err := actors.NewNode(cfg)
+	acfg := actors.DefaultConfig()
+	acfg.Name = f.name
+	acfg.Logger = log
+	acfg.Media.AllowFile = f.allowFile
+	acfg.Media.Loop = true
+	acfg.Media.AnalyzeDuration = f.analyze
+	anode, err := actors.NewNode(acfg)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
-	sub := node.Subscribe(1024)
-	defer sub.Close()
-	for _, s := range specs {
-		if err := node.Start(s); err != nil {
-			return fmt.Errorf("stream %s: %w", s.ID, err)
-		}
+	defer anode.Close()
+	printed := anode.Subscribe(1024)
+	defer printed.Close()
+	forwarded := anode.Subscribe(1024)
+	defer forwarded.Close()
+
+	grpcLn, err := net.Listen("tcp", f.grpc)
+	if err != nil {
+		return fmt.Errorf("--grpc: listen: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	defer grpcLn.Close()
+	ccfg, err := f.clusterConfig(grpcLn.Addr().String(), log)
+	if err != nil {
+		return err
+	}
+	validate := specValidator(ccfg.URLPolicy, anode)
+	cnode, err := cluster.Open(ccfg, actorRunner{node: anode, log: log})
+	if err != nil {
+		return err
+	}
+	defer cnode.Close()
+	adm := admin.New(cnode, admin.Config{Logger: log, Validate: validate})
+
+	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	httpDone := make(chan error, 1)
+	fail := make(chan error, 4)
+	served := make(chan error, 1)
+	go func() { served <- adm.Serve(grpcLn) }()
+	var stopping atomic.Bool
+	var httpDone chan error // nil when --http is off
 	if f.http != "" {
-		hs, err := newHTTPServer(f.http, func() error { return nil }, log, newStreamCollector(node))
+		hs, err := newHTTPServer(f.http, func() error { return agentReady(cnode, &stopping) }, log,
+			newStreamCollector(anode), newClusterCollector(cnode))
 		if err != nil {
+			adm.Stop(runCtx)
 			return err
 		}
-		go func() { httpDone <- hs.Run(ctx) }()
+		httpDone = make(chan error, 1)
+		go func() { httpDone <- hs.Run(runCtx) }()
 		log.Info("serving health and metrics", "addr", "http://"+hs.Addr())
-	} else {
-		httpDone <- nil
 	}
-	log.Info("agent running", "node", f.name, "streams", len(specs))
-	err = printEvents(ctx, sub, stdout, f.json)
-	cancel()
-	herr := <-httpDone
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	return errors.Join(err, herr)
-}
+	fwdDone := make(chan struct{})
+	go func() {
+		defer close(fwdDone)
+		forwardEvents(runCtx, forwarded, cnode)
+	}()
+	printDone := make(chan error, 1)
+	go func() { printDone <- printEvents(runCtx, printed, stdout, f.json) }()
 
-// parseStreams turns ID=URL flags into specs.
-func parseStreams(flags []string, th map[string]float64) ([]actors.StreamSpec, error) {
-	var out []actors.StreamSpec
-	seen := map[string]bool{}
-	for _, s := range flags {
-		id, url, ok := strings.Cut(s, "=")
-		if !ok || id == "" || url == "" {
-			return nil, fmt.Errorf("--stream %q: want ID=URL, e.g. --stream news=udp://239.0.0.1:1234", s)
+	var demo *demoSource
+	if f.demo {
+		if demo, err = startDemo(defaultDemoConfig(f.demoListen, f.demoChannels, log)); err != nil {
+			fail <- err
+		} else {
+			defer demo.Close()
 		}
-		if seen[id] {
-			return nil, fmt.Errorf("--stream %q: id %q given twice", s, id)
-		}
-		seen[id] = true
-		out = append(out, actors.StreamSpec{ID: id, URL: url, Thresholds: th})
 	}
-	return out, nil
-}
-
-// printEvents prints defect and state events until ctx ends.
-func printEvents(ctx context.Context, sub *actors.Subscription, w io.Writer, asJSON bool) error {
-	for {
-		e, err := sub.Next(ctx)
+	go func() {
+		err := assignAtStart(runCtx, cnode, validate, specs, demo, f.thresholds, log)
 		if err != nil {
-			return err
+			fail <- err
 		}
-		if asJSON {
-			if err := writeJSON(w, eventRecord(e)); err != nil {
-				return err
-			}
-			continue
+	}()
+	log.Info("agent running", "node", f.name, "gossip", cnode.GossipAddr(), "admin", grpcLn.Addr().String(),
+		"join", strings.Join(f.join, ","), "data_dir", f.dataDir)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("signal received: draining and leaving the cluster (send another to stop at once)")
+	case runErr = <-fail:
+		log.Error("agent failed; leaving the cluster", "err", runErr)
+	case err := <-served:
+		runErr = fmt.Errorf("admin server: %w", err)
+	case err := <-httpDone:
+		httpDone <- err // for the wait below
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+	stopping.Store(true)
+	drainCtx, drainCancel := context.WithTimeout(context.Background(), f.drainTimeout)
+	defer drainCancel()
+	if runErr == nil {
+		stopOnSecondSignal(drainCtx, drainCancel, log)
+	}
+	if err := leaveCluster(drainCtx, cnode, runErr == nil, log); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer stopCancel()
+	adm.Stop(stopCtx)
+	if demo != nil {
+		if err := demo.Close(); err != nil {
+			log.Warn("demo source", "err", err)
 		}
-		if e.Kind == actors.DefectEvent {
-			fmt.Fprintln(w, humanDefect(e.Stream, e, true))
-			continue
+	}
+	if err := anode.Close(); err != nil {
+		log.Warn("stop streams", "err", err)
+	}
+	cancel()
+	<-fwdDone
+	if err := <-printDone; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, actors.ErrClosed) {
+		runErr = errors.Join(runErr, err)
+	}
+	if httpDone != nil {
+		if err := <-httpDone; err != nil {
+			runErr = errors.Join(runErr, err)
 		}
-		line := fmt.Sprintf("%s %-12s state %s", e.At.Format("15:04:05"), e.Stream, e.State)
-		if e.Err != "" {
-			line += " — " + e.Err
-		}
-		fmt.Fprintln(w, line)
+	}
+	log.Info("agent stopped")
+	return runErr
+}
+
+// agentReady is /readyz: ready once the node has joined and until it stops.
+func agentReady(n *cluster.Node, stopping *atomic.Bool) error {
+	if stopping.Load() {
+		return errors.New("shutting down")
+	}
+	select {
+	case <-n.Ready():
+		return nil
+	default:
+		return errors.New("not joined the cluster yet")
 	}
 }
 
-// stateJSON is the agent's JSON Lines record for a stream's change of state.
-type stateJSON struct {
-	Event  string `json:"event"` // always "state"
-	Stream string `json:"stream"`
-	Node   string `json:"node"`
-	Epoch  uint64 `json:"epoch,omitempty"`
-	At     string `json:"at"`
-	State  string `json:"state"`
-	Err    string `json:"error,omitempty"`
-}
-
-const rfc3339ms = "2006-01-02T15:04:05.000Z07:00"
-
-// eventRecord is the agent's JSON form of an event: a defect record with "event" set
-// to "start" or "end", or a state record.
-func eventRecord(e actors.Event) any {
-	at := e.At.UTC().Format(rfc3339ms)
-	if e.Kind != actors.DefectEvent {
-		return stateJSON{Event: "state", Stream: e.Stream, Node: e.Node, Epoch: e.Epoch, At: at,
-			State: string(e.State), Err: e.Err}
-	}
-	r := defectRecord(e.Stream, e)
-	r.Node, r.Epoch, r.Labels, r.At = e.Node, e.Epoch, e.Labels, at
-	r.Event = "start"
-	if e.Defect.Ended {
-		r.Event = "end"
-	}
-	return r
+// stopOnSecondSignal cancels the drain when another SIGINT or SIGTERM arrives.
+func stopOnSecondSignal(ctx context.Context, cancel context.CancelFunc, log *slog.Logger) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sig)
+		select {
+		case <-sig:
+			log.Warn("second signal: stopping without waiting for hand-offs")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 }

@@ -2,79 +2,150 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
+	"net"
+	"net/http"
 	"sync"
+	"time"
 
+	"github.com/vigil-monitor/vigil/cluster"
+	"github.com/vigil-monitor/vigil/media"
 	"github.com/vigil-monitor/vigil/media/synth"
 )
 
-// demoPeriod is the length of one demo clip; channels loop it, so every defect type
-// comes round once per period on every channel.
-const demoPeriod = 64.0
+// demoConfig configures the agent's demo source.
+type demoConfig struct {
+	// Listen is the HTTP address of the channels (host:port; port 0 picks one).
+	Listen string
+	// Channels is the number of live channels.
+	Channels int
+	// StallEvery is how often one channel (in turn) stalls, so that no_signal shows
+	// up too; StallFor is how long it sends nothing.
+	StallEvery, StallFor time.Duration
+	// Clock paces the channels and the stalls; nil means media.SystemClock.
+	Clock media.Clock
+	// Log receives the source's logs.
+	Log *slog.Logger
+}
 
-// demoSchedule is the rolling defect schedule of demo channel ch: every impairment
-// synth can make, 8 s apart, rotated by ch so that channels differ at any moment.
-func demoSchedule(ch int) []synth.Impairment {
-	slots := []struct {
-		kind synth.Kind
-		dur  float64
-	}{
-		{synth.Black, 4}, {synth.Freeze, 4}, {synth.Blur, 4}, {synth.Corruption, 2},
-		{synth.Silence, 4}, {synth.Clipping, 3}, {synth.Loudness, 6}, {synth.AVOffset, 4},
+// defaultDemoConfig returns the demo of `vigil agent --demo`: 480x270 channels, one
+// stall of 8 s every 90 s.
+func defaultDemoConfig(listen string, channels int, log *slog.Logger) demoConfig {
+	return demoConfig{Listen: listen, Channels: channels, StallEvery: 90 * time.Second, StallFor: 8 * time.Second,
+		Clock: media.SystemClock, Log: log}
+}
+
+// demoSource is the agent's in-process live source for --demo: synthetic channels
+// with a rolling defect schedule (every defect type in turn, a 6 s defect every 15 s,
+// channel n starting at a different one), served as MPEG-TS over HTTP like `vigil
+// source` does.
+type demoSource struct {
+	cfg      demoConfig
+	channels []*synth.Channel
+	srv      *http.Server
+	ln       net.Listener
+	served   chan error
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
+}
+
+// startDemo starts the channels, their HTTP server and the stall schedule.
+func startDemo(cfg demoConfig) (*demoSource, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = media.SystemClock
 	}
-	var out []synth.Impairment
-	for i, s := range slots {
-		start := float64((i+ch)%len(slots))*8 + 2
-		out = append(out, synth.Impairment{Kind: s.kind, Start: start, End: start + s.dur})
+	d := &demoSource{cfg: cfg, served: make(chan error, 1), stop: make(chan struct{})}
+	contents := []synth.Content{synth.Motion, synth.Scenes, synth.Static, synth.Dark}
+	for i := range cfg.Channels {
+		kinds := make([]synth.Kind, len(synth.Kinds))
+		for j := range kinds {
+			kinds[j] = synth.Kinds[(i+j)%len(synth.Kinds)]
+		}
+		c, err := synth.NewChannel(synth.LiveConfig{
+			Spec:     synth.Spec{Width: 480, Height: 270, FPS: 25, Content: contents[i%len(contents)], Seed: int64(i + 1)},
+			Schedule: synth.Schedule{Kinds: kinds},
+			Clock:    cfg.Clock,
+		})
+		if err != nil {
+			d.closeChannels()
+			return nil, fmt.Errorf("demo channel %d: %w", i, err)
+		}
+		d.channels = append(d.channels, c)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		d.closeChannels()
+		return nil, fmt.Errorf("demo: listen: %w", err)
+	}
+	d.ln = ln
+	d.srv = &http.Server{Handler: synth.NewServer(d.channels), ReadHeaderTimeout: 10 * time.Second}
+	go func() { d.served <- d.srv.Serve(ln) }()
+	if cfg.StallEvery > 0 && cfg.StallFor > 0 {
+		d.wg.Go(d.stalls)
+	}
+	cfg.Log.Info("demo: serving live channels", "url", "http://"+ln.Addr().String()+"/", "channels", cfg.Channels)
+	return d, nil
+}
+
+// URL is the address of channel ch.
+func (d *demoSource) URL(ch int) string {
+	return fmt.Sprintf("http://%s/ch/%d.ts", d.ln.Addr(), ch)
+}
+
+// Specs returns the streams demo-0, demo-1 … of the channels.
+func (d *demoSource) Specs(thresholds map[string]float64) []cluster.StreamSpec {
+	out := make([]cluster.StreamSpec, 0, len(d.channels))
+	for i := range d.channels {
+		s := cluster.StreamSpec{ID: fmt.Sprintf("demo-%d", i), URL: d.URL(i), Labels: map[string]string{"source": "demo"}}
+		if len(thresholds) > 0 {
+			s.Thresholds = thresholds
+		}
+		out = append(out, s)
 	}
 	return out
 }
 
-// demoSpec is the synthetic clip of demo channel ch.
-func demoSpec(ch int) synth.Spec {
-	contents := []synth.Content{synth.Motion, synth.Scenes, synth.Static, synth.Dark}
-	return synth.Spec{
-		Width: 480, Height: 270, FPS: 25, Duration: demoPeriod,
-		Content:     contents[ch%len(contents)],
-		Seed:        int64(ch + 1),
-		Impairments: demoSchedule(ch),
+// stalls stalls one channel in turn every StallEvery.
+func (d *demoSource) stalls() {
+	for n := 0; ; n++ {
+		t := d.cfg.Clock.NewTimer(d.cfg.StallEvery)
+		select {
+		case <-d.stop:
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		ch := n % len(d.channels)
+		d.cfg.Log.Info("demo: stalling a channel", "channel", ch, "for", d.cfg.StallFor)
+		d.channels[ch].Stall(d.cfg.StallFor)
 	}
 }
 
-// makeDemoClips writes the clips of n demo channels into dir (reusing ones already
-// there from an earlier run) and returns their paths.
-func makeDemoClips(ctx context.Context, dir string, n int, log *slog.Logger) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+func (d *demoSource) closeChannels() {
+	for _, c := range d.channels {
+		c.Close()
 	}
-	paths := make([]string, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for ch := range n {
-		paths[ch] = filepath.Join(dir, fmt.Sprintf("demo-%d-v1.ts", ch))
-		if _, err := os.Stat(paths[ch]); err == nil {
-			continue
+}
+
+// Close stops the stalls, the channels (ending every client's stream) and the
+// server. It is idempotent.
+func (d *demoSource) Close() error {
+	var err error
+	d.once.Do(func() {
+		close(d.stop)
+		d.wg.Wait()
+		d.closeChannels()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if e := d.srv.Shutdown(ctx); e != nil {
+			d.srv.Close()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			log.Info("demo: encoding synthetic channel", "channel", ch, "seconds", demoPeriod)
-			tmp := paths[ch] + ".tmp"
-			if _, err := synth.WriteFile(ctx, tmp, demoSpec(ch)); err != nil {
-				errs[ch] = fmt.Errorf("demo channel %d: %w", ch, err)
-				return
-			}
-			errs[ch] = os.Rename(tmp, paths[ch])
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+		if e := <-d.served; !errors.Is(e, http.ErrServerClosed) {
+			err = fmt.Errorf("demo: serve: %w", e)
 		}
-	}
-	return paths, nil
+	})
+	return err
 }

@@ -33,11 +33,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 		return errUsage
 	}
+	return applyEnv(fs, nil)
+}
+
+// applyEnv fills the flags not set on the command line from their VIGIL_<NAME>
+// environment variables; when only is not nil, just the flags it names.
+func applyEnv(fs *flag.FlagSet, only map[string]bool) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
+		if set[f.Name] || err != nil || only != nil && !only[f.Name] {
 			return
 		}
 		env := "VIGIL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -90,6 +96,28 @@ func (t thresholdFlag) Set(v string) error {
 		}
 		t[k] = f
 	}
+	return nil
+}
+
+// labelFlag collects labels given as key=value, one per flag (a value may hold
+// commas and further equals signs).
+type labelFlag map[string]string
+
+func (l labelFlag) String() string {
+	var b []string
+	for k, v := range l {
+		b = append(b, k+"="+v)
+	}
+	return strings.Join(b, ",")
+}
+
+// Set parses one key=value.
+func (l labelFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("label %q: want key=value, e.g. team=news", v)
+	}
+	l[k] = val
 	return nil
 }
 
