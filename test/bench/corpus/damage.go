@@ -15,7 +15,7 @@ import (
 // by time stamp (in the output time base), and that time base in seconds.
 func frameHashes(ctx context.Context, ff, path string) (map[int64]string, float64, error) {
 	cmd := exec.CommandContext(ctx, ff, "-nostdin", "-hide_banner", "-v", "quiet", "-i", path,
-		"-map", "0:v:0", "-f", "framemd5", "-")
+		"-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framemd5", "-")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, 0, fmt.Errorf("framemd5: %w", err)
@@ -73,9 +73,15 @@ func parseFrameMD5(r io.Reader) (map[int64]string, float64, error) {
 	return hashes, tb, nil
 }
 
+// damageMethod names the way damagedWindow measures.
+const damageMethod = "framemd5, pictures matched within 2 frames"
+
 // damagedWindow decodes a clean clip and its damaged copy and returns the media time
-// of the first picture that differs (or is missing) and the end of the last one, in
-// seconds from the first picture of the clean clip. ok is false when none differs.
+// of the first picture of the clean clip that the damaged one does not show (intact)
+// and the end of the last one, in seconds from the first picture of the clean clip.
+// A picture counts as shown when the damaged decode has it within two frames of its
+// time: after lost packets a decoder may shift later time stamps by a frame, which
+// no viewer sees. ok is false when every picture is shown.
 func damagedWindow(ctx context.Context, ff, clean, damaged string, fps int) (start, end float64, ok bool, err error) {
 	want, tb, err := frameHashes(ctx, ff, clean)
 	if err != nil {
@@ -88,11 +94,24 @@ func damagedWindow(ctx context.Context, ff, clean, damaged string, fps int) (sta
 	if tb != tb2 {
 		return 0, 0, false, fmt.Errorf("damaged clip has time base %v, clean %v", tb2, tb)
 	}
+	at := map[string][]int64{}
+	for pts, h := range got {
+		at[h] = append(at[h], pts)
+	}
+	slack := int64(math.Ceil(2 / float64(fps) / tb))
+	shown := func(pts int64, h string) bool {
+		for _, p := range at[h] {
+			if p >= pts-slack && p <= pts+slack {
+				return true
+			}
+		}
+		return false
+	}
 	first := int64(math.MaxInt64)
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for pts, h := range want {
 		first = min(first, pts)
-		if got[pts] != h {
+		if !shown(pts, h) {
 			lo, hi = min(lo, pts), max(hi, pts)
 		}
 	}

@@ -75,6 +75,9 @@ type Item struct {
 // Damage is the measured effect of bitstream damage: the pictures that decode
 // differently from the undamaged clip.
 type Damage struct {
+	// Method names how it was measured (damageMethod); a cached measurement by
+	// another method is made again.
+	Method string `json:"method"`
 	// Visible is false when no picture changed.
 	Visible bool `json:"visible"`
 	// Start is the time of the first changed (or lost) picture and End the end of the

@@ -163,7 +163,7 @@ func (g *Generator) one(ctx context.Context, ff, tool string, e Entry) (Item, bo
 // needsDamage reports whether a cached item lacks the damage measurement its clip
 // needs.
 func needsDamage(e Entry, it Item) bool {
-	if e.FF == nil || it.Damage != nil {
+	if e.FF == nil || (it.Damage != nil && it.Damage.Method == damageMethod) {
 		return false
 	}
 	_, ok := e.FF.damage()
@@ -192,7 +192,7 @@ func (g *Generator) makeFF(ctx context.Context, ff string, c Clip, path string) 
 		if err != nil {
 			return nil, err
 		}
-		d = &Damage{Visible: ok, Start: start, End: end}
+		d = &Damage{Method: damageMethod, Visible: ok, Start: start, End: end}
 		if err := os.Rename(damaged, tmp); err != nil {
 			return nil, fmt.Errorf("rename clip: %w", err)
 		}

@@ -1,0 +1,95 @@
+package capacity
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// buildVigil compiles vigil into a temporary directory.
+func buildVigil(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "vigil")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/vigil-monitor/vigil/cmd/vigil").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build vigil: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// clip makes a clip with the ffmpeg CLI.
+func clip(t testing.TB, name, size string, seconds string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s="+size+":r=30",
+		"-f", "lavfi", "-i", "sine=f=440:r=48000", "-t", seconds, "-c:v", "libx264", "-preset", "veryfast", "-g", "30",
+		"-c:a", "aac", "-f", "mpegts", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make clip: %v\n%s", err, out)
+	}
+	return path
+}
+
+// TestRampRealProcesses runs a tiny ramp: a source with one small channel, agents
+// with one and two streams.
+func TestRampRealProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds vigil and runs processes")
+	}
+	cfg := DefaultConfig()
+	cfg.Vigil = buildVigil(t)
+	cfg.Width, cfg.Height, cfg.FPS = 320, 180, 10
+	cfg.Warmup, cfg.Window = 2*time.Second, 3*time.Second
+	cfg.Max = 2
+	cfg.SourceNice = 0
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Steps) == 0 {
+		t.Fatal("no steps")
+	}
+	s := res.Steps[0]
+	if s.Streams != 1 || !s.Sustained {
+		t.Fatalf("one 320x180 10 fps stream not sustained: %+v", s)
+	}
+	if s.MeanFPS < 9 || s.MeanFPS > 11 || s.AgentCores <= 0 || s.RSS < 1<<20 || s.SourceRate < 0.9 {
+		t.Errorf("implausible step %+v", s)
+	}
+	if res.Best < 1 {
+		t.Errorf("best %d", res.Best)
+	}
+}
+
+func TestAllocsPerFrame(t *testing.T) {
+	short, long := clip(t, "short.ts", "320x180", "2"), clip(t, "long.ts", "320x180", "5")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a, err := AllocsPerFrame(ctx, short, long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Frames < 85 || a.Frames > 95 || a.PerFrame < 0 || a.BytesPerFrame < 0 {
+		t.Errorf("allocs %+v, want about 90 frames of difference", a)
+	}
+	t.Logf("%.1f allocations, %.0f bytes per 320x180 frame", a.PerFrame, a.BytesPerFrame)
+}
+
+// BenchmarkScanAllocs reports Go heap allocations per 720p30 H.264 frame (with its
+// audio) through a scan-mode actors.Node in steady state.
+func BenchmarkScanAllocs(b *testing.B) {
+	short, long := clip(b, "short.ts", "1280x720", "2"), clip(b, "long.ts", "1280x720", "6")
+	var a Allocs
+	for b.Loop() {
+		var err error
+		if a, err = AllocsPerFrame(context.Background(), short, long); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(a.PerFrame, "allocs/frame")
+	b.ReportMetric(a.BytesPerFrame, "B/frame")
+}
