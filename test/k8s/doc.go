@@ -7,6 +7,9 @@
 // Service publishing not-ready pods for joining, selectors that select the pods, and
 // settings in step with the image (deploy/Dockerfile.offline).
 //
+// With the docker build tag, TestPodsInDocker runs the StatefulSet's pods as
+// containers of the real image under the pods' own settings (make k8s-docker-test).
+//
 // It is a Go module of its own so that the Kubernetes API modules stay out of vigil's
 // module graph: run it with `make k8s-test` or `cd test/k8s && go test ./...`.
 package k8s

@@ -79,16 +79,28 @@ func readImage(tb testing.TB) image {
 var envRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 
 // containerEnv returns the environment the container's process sees: the image's,
-// overlaid with the container's env in order, each $(VAR) expanded from the variables
-// defined before it as the kubelet does. A value from the downward API reads as
-// {fieldPath}, e.g. {status.podIP}; from a Secret or ConfigMap, as {secret:name/key}.
+// overlaid with the container's env (see expandEnv), downward-API values reading as
+// {fieldPath}, e.g. {status.podIP}.
 func containerEnv(tb testing.TB, img image, c *corev1.Container) map[string]string {
 	tb.Helper()
 	env := map[string]string{}
 	for k, v := range img.env {
 		env[k] = v
 	}
+	for _, e := range expandEnv(tb, c, func(path string) string { return "{" + path + "}" }) {
+		env[e.Name] = e.Value
+	}
+	return env
+}
+
+// expandEnv returns the container's env in order with values resolved as the kubelet
+// does: field gives a downward-API value by its fieldPath, and each $(VAR) is expanded
+// from the variables defined before it. A value from a Secret or ConfigMap reads as
+// {secret:name/key} or {configmap:name/key}.
+func expandEnv(tb testing.TB, c *corev1.Container, field func(path string) string) []corev1.EnvVar {
+	tb.Helper()
 	defined := map[string]string{}
+	var out []corev1.EnvVar
 	for _, e := range c.Env {
 		v := e.Value
 		switch {
@@ -100,7 +112,7 @@ func containerEnv(tb testing.TB, img image, c *corev1.Container) map[string]stri
 				return ref
 			})
 		case e.ValueFrom.FieldRef != nil:
-			v = "{" + e.ValueFrom.FieldRef.FieldPath + "}"
+			v = field(e.ValueFrom.FieldRef.FieldPath)
 		case e.ValueFrom.SecretKeyRef != nil:
 			v = "{secret:" + e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key + "}"
 		case e.ValueFrom.ConfigMapKeyRef != nil:
@@ -109,9 +121,9 @@ func containerEnv(tb testing.TB, img image, c *corev1.Container) map[string]stri
 			tb.Fatalf("env %s: unsupported source", e.Name)
 		}
 		defined[e.Name] = v
-		env[e.Name] = v
+		out = append(out, corev1.EnvVar{Name: e.Name, Value: v})
 	}
-	return env
+	return out
 }
 
 // port returns the port of a host:port setting.
