@@ -14,6 +14,7 @@ export CGO_ENABLED := 1
 include proto/proto.mk
 include deploy/deploy.mk
 include test/distributed/distributed.mk
+include test/k8s/k8s.mk
 
 all: build
 
@@ -30,7 +31,7 @@ run: deps build
 	$(BIN) agent --demo
 
 ## test: vet, check generated code, then every test with the race detector
-test: deps vet proto-check
+test: deps vet proto-check k8s-test
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 vet:
