@@ -48,6 +48,11 @@ type Config struct {
 	MinRate float64
 	// MaxDropShare is the largest share of frames detectors may skip (default 0.001).
 	MaxDropShare float64
+	// File, when set, replaces the source: every stream reads this file (which must
+	// have FPS frames a second), paced at its native rate and looped by the agent
+	// (--allow-file). That measures the agent alone, without an encoder competing for
+	// the same cores.
+	File string
 	// SourceNice is the nice value the source runs at (0: unchanged). The source
 	// shares the machine with the agent; raising its priority keeps it at real time
 	// when the agent saturates the cores, so that the agent's shortfall is measured.
@@ -104,11 +109,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Channels < 1 || cfg.Start < 1 || cfg.Max < cfg.Start {
 		return Result{}, fmt.Errorf("capacity: bad config: channels %d, start %d, max %d", cfg.Channels, cfg.Start, cfg.Max)
 	}
-	src, srcURL, err := startSource(ctx, cfg)
-	if err != nil {
-		return Result{}, err
+	var src *child
+	var srcURL string
+	if cfg.File == "" {
+		var err error
+		if src, srcURL, err = startSource(ctx, cfg); err != nil {
+			return Result{}, err
+		}
+		defer src.stop(10 * time.Second)
 	}
-	defer src.stop(10 * time.Second)
 	res := Result{Config: cfg}
 	step := func(n int) (bool, error) {
 		s, err := runStep(ctx, cfg, src, srcURL, n)
@@ -242,8 +251,15 @@ func runStep(ctx context.Context, cfg Config, src *child, srcURL string, n int) 
 	}
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	args := []string{"agent", "--name", "bench", "--http", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "error", "--json"}
+	if src == nil {
+		args = append(args, "--allow-file")
+	}
 	for i := 0; i < n; i++ {
-		args = append(args, "--stream", fmt.Sprintf("s%03d=%s/ch/%d.ts", i, srcURL, i%cfg.Channels))
+		url := fmt.Sprintf("%s/ch/%d.ts", srcURL, i%cfg.Channels)
+		if src == nil {
+			url = cfg.File
+		}
+		args = append(args, "--stream", fmt.Sprintf("s%03d=%s", i, url))
 	}
 	agent, err := start(cfg.Vigil, args...)
 	if err != nil {
@@ -280,6 +296,7 @@ func runStep(ctx context.Context, cfg Config, src *child, srcURL string, n int) 
 		source   proc.Sample
 		pos      float64
 	}
+	started := cfg.Clock.Now()
 	take := func() (snap, error) {
 		var sn snap
 		var err error
@@ -289,6 +306,11 @@ func runStep(ctx context.Context, cfg Config, src *child, srcURL string, n int) 
 		}
 		if sn.agent, err = proc.Read(agent.pid()); err != nil {
 			return sn, err
+		}
+		if src == nil {
+			// Files are paced by the agent's clock: wall time is the source's time.
+			sn.pos = sn.at.Sub(started).Seconds()
+			return sn, nil
 		}
 		if sn.source, err = proc.Read(src.pid()); err != nil {
 			return sn, err

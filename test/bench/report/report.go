@@ -13,7 +13,7 @@ import (
 
 // Order is the order of known sections in the file; others follow in the order they
 // were first written.
-var Order = []string{"accuracy", "cpu", "streams"}
+var Order = []string{"accuracy", "cpu", "streams", "streams-file"}
 
 const header = `# Results
 

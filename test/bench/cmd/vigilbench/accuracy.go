@@ -73,8 +73,7 @@ func runAccuracy(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		{Name: "vigil", Result: score.Score(items, vdets)},
 		{Name: "FFmpeg", Result: score.Score(items, fdets), Covers: ffref.Covers},
 	}
-	cmdline := "bin/vigilbench accuracy " + strings.Join(args, " ")
-	section := accuracySection(machine, cmdline, cf, items, tools, cfg, tuned, vdets, fdets) + repeatability(scans)
+	section := accuracySection(machine, args, items, tools, cfg, tuned, vdets, fdets) + repeatability(scans)
 	fmt.Fprint(stdout, score.Table(tools))
 	if *out == "" {
 		fmt.Fprint(stdout, section)
@@ -134,16 +133,12 @@ func runFFref(ctx context.Context, r ffref.Runner, cfg ffref.Config, items []cor
 }
 
 // accuracySection renders the results section.
-func accuracySection(m report.Machine, cmdline string, cf corpusFlags, items []corpus.Item, tools []score.Tool,
+func accuracySection(m report.Machine, args []string, items []corpus.Item, tools []score.Tool,
 	cfg ffref.Config, tuned []ffref.Tuned, vdets, fdets []score.Detection) string {
 	var b strings.Builder
 	b.WriteString("## Accuracy: vigil vs FFmpeg's detection filters\n\n")
 	b.WriteString(m.Markdown())
-	target := "make bench-accuracy"
-	if cf.big {
-		target = "make bench-accuracy BENCH_ACCURACY_FLAGS=-big"
-	}
-	fmt.Fprintf(&b, "\nReproduce: `%s` (runs `%s`).\n\n", target, strings.TrimSpace(cmdline))
+	b.WriteString(reproduce("accuracy", "BENCH_ACCURACY_FLAGS", args))
 	b.WriteString(corpusSummary(items))
 	b.WriteString("\n")
 	b.WriteString(score.Table(tools))

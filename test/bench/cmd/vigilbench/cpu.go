@@ -86,7 +86,7 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var b strings.Builder
 	b.WriteString("## CPU cost per stream: vigil vs FFmpeg\n\n")
 	b.WriteString(machine.Markdown())
-	fmt.Fprintf(&b, "\nReproduce: `make bench-cpu` (runs `bin/vigilbench cpu %s`).\n\n", strings.Join(args, " "))
+	b.WriteString(reproduce("cpu", "BENCH_CPU_FLAGS", args))
 	fmt.Fprintf(&b, "CPU time is user + system time of the child process over all its threads (from the kernel's "+
 		"resource usage at exit, not wall time); vigil and ffmpeg decode-only ran %d times per clip, interleaved round "+
 		"by round in a rotating order, the ffmpeg filter command %d time(s) (it costs ten times more, so its noise "+

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -74,4 +75,14 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("vigilbench "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
+}
+
+// reproduce returns the sentence that tells how to regenerate a results section.
+func reproduce(cmd, flagVar string, args []string) string {
+	flags := strings.Join(args, " ")
+	target := "make bench-" + cmd
+	if flags != "" {
+		target += fmt.Sprintf(" %s='%s'", flagVar, flags)
+	}
+	return fmt.Sprintf("\nReproduce: `%s` (runs `bin/vigilbench %s`).\n\n", target, strings.TrimSpace(cmd+" "+flags))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&cfg.Window, "window", cfg.Window, "time each step is measured")
 	cache := fs.String("cache", ".cache/bench/cpu", "directory where the allocation benchmark's clips are cached")
 	allocs := fs.Bool("allocs", true, "also measure allocations per frame through the actors path")
+	input := fs.String("input", "source", "where streams come from: source (live channels of one vigil source) or file "+
+		"(a 720p30 H.264 clip each stream plays paced and looped: the agent without an encoder beside it)")
 	out := fs.String("out", "docs/results.md", "results file to update (empty: print the section)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,6 +43,20 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	cfg.Log = stderr
 	machine := report.Describe(ctx, time.Now())
+	section, title := "streams", "## Streams per node: live channels from vigil source\n\n"
+	switch *input {
+	case "source":
+	case "file":
+		g := &corpus.Generator{Dir: *cache, Parallel: 1, Log: stderr}
+		items, err := g.Generate(ctx, corpus.CPUClips(20)[:1])
+		if err != nil {
+			return err
+		}
+		cfg.File = items[0].Path
+		section, title = "streams-file", "## Streams per node: files paced in real time (no encoder on the machine)\n\n"
+	default:
+		return fmt.Errorf("-input %q: want source or file", *input)
+	}
 	res, err := capacity.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -47,21 +64,26 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprint(stdout, res.Table())
 
 	var b strings.Builder
-	b.WriteString("## Streams per node\n\n")
+	b.WriteString(title)
 	b.WriteString(machine.Markdown())
-	target := "make bench-streams"
-	if *long {
-		target = "make bench-streams BENCH_STREAMS_FLAGS=-long"
+	b.WriteString(reproduce("streams", "BENCH_STREAMS_FLAGS", args))
+	if cfg.File == "" {
+		fmt.Fprintf(&b, "One `vigil source` serves %d live %dx%d %d fps H.264 channel(s), encoded once, in real time, on the same "+
+			"machine, at nice %d so that it keeps real time while the agent loads the cores; one `vigil agent --http …` "+
+			"watches N streams of them (stream i reads channel i mod %d, so the source's cost stays fixed).",
+			cfg.Channels, cfg.Width, cfg.Height, cfg.FPS, cfg.SourceNice, cfg.Channels)
+	} else {
+		fmt.Fprintf(&b, "One `vigil agent --allow-file --http …` watches N streams that each play the same %dx%d %d fps "+
+			"H.264 clip (`%s`), paced at its native rate and looped — the agent's work for a live stream without an encoder "+
+			"on the same machine.", cfg.Width, cfg.Height, cfg.FPS, filepath.Base(cfg.File))
 	}
-	fmt.Fprintf(&b, "\nReproduce: `%s` (runs `bin/vigilbench streams %s`).\n\n", target, strings.Join(args, " "))
-	fmt.Fprintf(&b, "One `vigil source` serves %d live %dx%d %d fps H.264 channels (encoded once, in real time, on the same "+
-		"machine); one `vigil agent --http …` watches N streams of them (stream i reads channel i mod %d, so the source's "+
-		"cost stays fixed). Each step starts a fresh agent, waits until every stream decodes, lets it run %v, then "+
-		"measures for %v: frames decoded per stream (the agent's /metrics), detector drops, input restarts, and the "+
-		"agent's CPU and RSS (/proc). A step is sustained when the slowest stream decodes at least %.0f%% of the source's "+
-		"frame rate, detectors skip at most %.1f‰ of frames, and no input restarts. N doubles until a step fails, then "+
-		"bisects.\n\n", cfg.Channels, cfg.Width, cfg.Height, cfg.FPS, cfg.Channels, cfg.Warmup, cfg.Window,
-		100*cfg.MinRate, 1000*cfg.MaxDropShare)
+	fmt.Fprintf(&b, " Each step starts a fresh agent, waits until every stream decodes, lets it run %v, then "+
+		"measures for %v, sampling once a second: frames decoded per stream (the agent's /metrics; rates are "+
+		"least-squares slopes), detector drops, input restarts, and the agent's CPU and RSS (/proc). A step is sustained "+
+		"when the input keeps real time, the slowest stream decodes at least %.0f%% of %d fps, detectors skip at most "+
+		"%.1f‰ of frames, and no input restarts. N doubles until a step fails, then bisects. Other work on this shared "+
+		"machine competes for the same cores (see the load average above).\n\n",
+		cfg.Warmup, cfg.Window, 100*cfg.MinRate, cfg.FPS, 1000*cfg.MaxDropShare)
 	fmt.Fprintf(&b, "**Largest sustained: %d streams of %dp%d** on this machine", res.Best, cfg.Height, cfg.FPS)
 	if base, per, ok := res.RSSPerStream(); ok {
 		fmt.Fprintf(&b, "; RSS ≈ %.0f MB + %.1f MB per stream (least squares over the steps)", base/(1<<20), per/(1<<20))
@@ -76,7 +98,7 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprint(stdout, b.String())
 		return nil
 	}
-	return report.Update(*out, "streams", b.String())
+	return report.Update(*out, section, b.String())
 }
 
 // allocSection measures allocations per frame through the actors path and, for
