@@ -60,6 +60,20 @@ func matches(d defectJSON, tr synth.Truth) bool {
 	return ok && d.Start < tr.End && *d.End > tr.Start
 }
 
+// covered returns the fraction of truth window tr that detections ds cover.
+func covered(ds []defectJSON, tr synth.Truth) float64 {
+	const step = 0.01
+	in := 0
+	n := 0
+	for t := tr.Start; t < tr.End; t += step {
+		n++
+		if slices.ContainsFunc(ds, func(d defectJSON) bool { return d.Start <= t && t < *d.End }) {
+			in++
+		}
+	}
+	return float64(in) / float64(max(n, 1))
+}
+
 // TestScanFindsEverySynthImpairment runs the whole pipeline (synthetic encode, FFmpeg
 // decode, actor tree, detectors, JSON output) once per impairment kind and checks that
 // the defect is reported with its start within 0.3 s, and nothing else is.
@@ -98,6 +112,9 @@ func TestScanFindsEverySynthImpairment(t *testing.T) {
 				first := slices.MinFunc(hit, func(a, b defectJSON) int { return int(math.Copysign(1, a.Start-b.Start)) })
 				if math.Abs(first.Start-tr.Start) > 0.3 {
 					t.Errorf("%s reported from %.2f s, truth %.2f s", tr.Type, first.Start, tr.Start)
+				}
+				if c := covered(hit, tr); c < 0.8 {
+					t.Errorf("%s reports cover %.0f%% of the %.2f–%.2f window: %+v", tr.Type, 100*c, tr.Start, tr.End, hit)
 				}
 			}
 			for _, d := range ds {

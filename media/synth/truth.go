@@ -41,10 +41,12 @@ const (
 	MinSilence = 2.0
 	// MinClipping is the shortest clipping window, in seconds, that counts.
 	MinClipping = 0.5
-	// MinLoudness is the shortest gain window, in seconds, whose loudness counts: a
-	// short-term loudness measure integrates 3 s and must then stay out of range for
-	// a few seconds.
-	MinLoudness = 5.0
+	// MinLoudness is the shortest gain (or clipping) window, in seconds, whose
+	// loudness counts. It matches the loudness detector's default minimum duration:
+	// short-term loudness (a 3 s window) rises out of range within about a second of
+	// the change and falls back a few seconds after it ends, so a 3 s window keeps it
+	// out of range for longer than 3 s.
+	MinLoudness = 3.0
 	// MinLoudnessGain is the smallest gain, in dB either way, that takes the sound
 	// out of range (programme loudness legitimately swings several LU).
 	MinLoudnessGain = 8.0

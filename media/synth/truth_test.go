@@ -32,7 +32,7 @@ func TestTruths(t *testing.T) {
 		{"long clipping is loud too", []Impairment{{Kind: Clipping, Start: 1, End: 7}},
 			[]Truth{{Type: detect.Clipping, Start: 1, End: 7, Kind: Clipping}, {Type: detect.Loudness, Start: 1, End: 7, Kind: Clipping}}},
 		{"small gain is a trap", []Impairment{{Kind: Loudness, Start: 1, End: 8, Param: -4}}, nil},
-		{"short gain is a trap", []Impairment{{Kind: Loudness, Start: 1, End: 4}}, nil},
+		{"short gain is a trap", []Impairment{{Kind: Loudness, Start: 1, End: 3.5}}, nil},
 		{"quiet", []Impairment{{Kind: Loudness, Start: 1, End: 8, Param: -15}},
 			[]Truth{{Type: detect.Loudness, Start: 1, End: 8, Kind: Loudness}}},
 		{"corruption lasts to the next key frame", []Impairment{{Kind: Corruption, Start: 2.3, End: 2.5}},
