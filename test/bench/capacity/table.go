@@ -11,16 +11,16 @@ func (r Result) Table() string {
 	steps := append([]Step(nil), r.Steps...)
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].Streams < steps[j].Streams })
 	var b strings.Builder
-	b.WriteString("| streams | sustained | slowest stream fps | mean fps | detector drops / frames | agent CPU (cores) | per stream (% of a core) | agent RSS (MB) | source CPU (cores) | source speed | why not |\n")
-	b.WriteString("|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| streams | sustained | slowest stream fps | mean fps | detector drops / frames | agent CPU (cores) | per stream (% of a core) | agent RSS (MB) | source CPU (cores) | source speed | load average | why not |\n")
+	b.WriteString("|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, s := range steps {
 		ok := "yes"
 		if !s.Sustained {
 			ok = "no"
 		}
-		fmt.Fprintf(&b, "| %d | %s | %.1f | %.1f | %.0f / %.0f | %.2f | %.1f%% | %.0f | %.2f | %.2f× | %s |\n",
+		fmt.Fprintf(&b, "| %d | %s | %.1f | %.1f | %.0f / %.0f | %.2f | %.1f%% | %.0f | %.2f | %.2f× | %.1f | %s |\n",
 			s.Streams, ok, s.MinFPS, s.MeanFPS, s.DetectorDrops, s.Frames, s.AgentCores,
-			100*s.AgentCores/float64(s.Streams), float64(s.RSS)/(1<<20), s.SourceCores, s.SourceRate, s.Why)
+			100*s.AgentCores/float64(s.Streams), float64(s.RSS)/(1<<20), s.SourceCores, s.SourceRate, s.Load, s.Why)
 	}
 	return b.String()
 }

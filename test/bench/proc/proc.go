@@ -96,3 +96,17 @@ func Read(pid int) (Sample, error) {
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc (100 on Linux).
 const clockTicks = 100
+
+// LoadAverage returns the 1-minute load average (0 if it cannot be read).
+func LoadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}

@@ -81,9 +81,9 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"measures for %v, sampling once a second: frames decoded per stream (the agent's /metrics; rates are "+
 		"least-squares slopes), detector drops, input restarts, and the agent's CPU and RSS (/proc). A step is sustained "+
 		"when the input keeps real time, the slowest stream decodes at least %.0f%% of %d fps, detectors skip at most "+
-		"%.1f‰ of frames, and no input restarts. N doubles until a step fails, then bisects. Other work on this shared "+
+		"%.1f%% of frames (all detectors together), and no input restarts. N doubles until a step fails, then bisects. Other work on this shared "+
 		"machine competes for the same cores (see the load average above).\n\n",
-		cfg.Warmup, cfg.Window, 100*cfg.MinRate, cfg.FPS, 1000*cfg.MaxDropShare)
+		cfg.Warmup, cfg.Window, 100*cfg.MinRate, cfg.FPS, 100*cfg.MaxDropShare)
 	fmt.Fprintf(&b, "**Largest sustained: %d streams of %dp%d** on this machine", res.Best, cfg.Height, cfg.FPS)
 	if base, per, ok := res.RSSPerStream(); ok {
 		fmt.Fprintf(&b, "; RSS ≈ %.0f MB + %.1f MB per stream (least squares over the steps)", base/(1<<20), per/(1<<20))
