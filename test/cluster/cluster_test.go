@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -20,9 +21,12 @@ import (
 const (
 	streamCount = 30
 	channels    = 3
-	// failoverLimit is the bound: a dead node's streams decode on survivors
-	// within this long of the kill.
-	failoverLimit = 3 * time.Second
+	// defaultFailoverLimit is the bound: a dead node's streams decode on
+	// survivors within this long of the kill. It is tight by design: failure
+	// detection takes 1.4–1.9 s (docs/cluster.md) and a new reader of a 1 s GOP
+	// channel waits up to 1 s for a key frame, plus ~0.25 s to its first frame.
+	// VIGIL_FAILOVER_LIMIT (a duration) overrides it on a machine too loaded for it.
+	defaultFailoverLimit = 3 * time.Second
 	// loadBound is placement's ε: no node above ⌈(1+ε)·fair share⌉.
 	loadBound = 0.15
 )
@@ -104,7 +108,10 @@ func TestCluster(t *testing.T) {
 			placement = checkDrain(t, f, n1, placement)
 		}},
 		{"whole-cluster restart from the data dirs brings every assignment back", func(t *testing.T) {
-			checkWholeRestart(t, f, placement)
+			placement = checkWholeRestart(t, f, placement)
+		}},
+		{"SIGTERM hands a node's streams off make-before-break and exits 0", func(t *testing.T) {
+			checkGracefulStop(t, f, f.node("n3"), placement)
 		}},
 	}
 	for _, s := range steps {
@@ -216,7 +223,7 @@ func checkFailover(t *testing.T, f *fixture, victim *node, survivors []*node, be
 	killedAt := time.Now()
 	victim.proc().kill(t)
 	after := waitConverged(t, survivors, streamCount, 30*time.Second)
-	var took []time.Duration
+	var took, started []time.Duration
 	var worst time.Duration
 	for _, id := range orphans {
 		s := after[id]
@@ -226,11 +233,28 @@ func checkFailover(t *testing.T, f *fixture, victim *node, survivors []*node, be
 		if d <= 0 {
 			t.Errorf("%s: running since %s, before the kill at %s", id, s.runningSince.Format(time.StampMilli), killedAt.Format(time.StampMilli))
 		}
+		// The new owner's "start" log line splits the time into failure detection
+		// (plus placement) and the input's start up to its first frame.
+		for _, n := range survivors {
+			if e, ok := n.logged("start", id, killedAt); ok && n.name == s.owner {
+				started = append(started, e.Time.Sub(killedAt).Round(time.Millisecond))
+			}
+		}
 	}
 	slices.Sort(took)
-	t.Logf("kill -9 of %s: its %d streams decoding on survivors after %v (worst %v)", victim.name, len(orphans), took, worst.Round(time.Millisecond))
-	if worst > failoverLimit {
-		t.Errorf("failover took %v for the slowest stream, over %v", worst.Round(time.Millisecond), failoverLimit)
+	slices.Sort(started)
+	t.Logf("kill -9 of %s: its %d streams decoding on survivors after %v (worst %v); started on the survivors after %v",
+		victim.name, len(orphans), took, worst.Round(time.Millisecond), started)
+	limit := defaultFailoverLimit
+	if v := os.Getenv("VIGIL_FAILOVER_LIMIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("VIGIL_FAILOVER_LIMIT=%q: %v", v, err)
+		}
+		limit = d
+	}
+	if worst > limit {
+		t.Errorf("failover took %v for the slowest stream, over %v", worst.Round(time.Millisecond), limit)
 	}
 	ms := checkMoves(t, before, after, names(append([]*node{victim}, survivors...)), names(survivors),
 		func(m move) bool { return m.from == victim.name })
@@ -297,7 +321,7 @@ func checkDrain(t *testing.T, f *fixture, n *node, before map[string]placed) map
 
 // checkWholeRestart stops every running agent at once (SIGTERM), starts every node
 // again from its data dir and checks that all the assignments come back and run.
-func checkWholeRestart(t *testing.T, f *fixture, before map[string]placed) {
+func checkWholeRestart(t *testing.T, f *fixture, before map[string]placed) map[string]placed {
 	var running []*node
 	for _, n := range f.order {
 		if n.running() {
@@ -324,4 +348,30 @@ func checkWholeRestart(t *testing.T, f *fixture, before map[string]placed) {
 		}
 	}
 	t.Logf("after the whole-cluster restart: %d streams, loads %v", len(after), loads(after))
+	return after
+}
+
+// checkGracefulStop sends n SIGTERM and checks that it exits 0 after its streams
+// moved make-before-break to the other nodes, which see it as left.
+func checkGracefulStop(t *testing.T, f *fixture, n *node, before map[string]placed) {
+	var others []*node
+	for _, o := range f.order {
+		if o != n {
+			others = append(others, o)
+		}
+	}
+	t0 := time.Now()
+	n.proc().stop(t, 60*time.Second)
+	t.Logf("%s exited 0 %v after SIGTERM", n.name, time.Since(t0).Round(time.Millisecond))
+	after := waitConverged(t, others, streamCount, 30*time.Second)
+	for _, m := range members(others[0]) {
+		if m.GetName() == n.name && m.GetState() != vigilv1.MemberState_MEMBER_STATE_LEFT {
+			t.Errorf("%s is %v on %s, want left", n.name, m.GetState(), others[0].name)
+		}
+	}
+	ms := checkMoves(t, before, after, names(f.order), names(others), func(m move) bool { return m.from == n.name })
+	if got, want := len(ms), loads(before)[n.name]; got < want {
+		t.Errorf("%d streams moved, want at least the %d %s ran", got, want, n.name)
+	}
+	f.checkMakeBeforeBreak(t, ms, t0)
 }

@@ -278,18 +278,25 @@ type logLine struct {
 	Why    string    `json:"why"`
 }
 
-// stopReason returns why n's cluster layer stopped stream id (the first time at
-// or after since).
-func (n *node) stopReason(id string, since time.Time) (string, bool) {
+// logged returns the first line n logged with message msg about stream id at or
+// after since.
+func (n *node) logged(msg, id string, since time.Time) (logLine, bool) {
 	for _, p := range n.procs {
 		for _, l := range p.stderr.snapshot() {
 			var e logLine
-			if json.Unmarshal([]byte(l), &e) == nil && e.Msg == "stop" && e.Stream == id && !e.Time.Before(since) {
-				return e.Why, true
+			if json.Unmarshal([]byte(l), &e) == nil && e.Msg == msg && e.Stream == id && !e.Time.Before(since) {
+				return e, true
 			}
 		}
 	}
-	return "", false
+	return logLine{}, false
+}
+
+// stopReason returns why n's cluster layer stopped stream id (the first time at
+// or after since).
+func (n *node) stopReason(id string, since time.Time) (string, bool) {
+	e, ok := n.logged("stop", id, since)
+	return e.Why, ok
 }
 
 // move is a stream that changed owner.
