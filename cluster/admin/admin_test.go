@@ -367,10 +367,15 @@ func TestWatchEventsAcrossNodes(t *testing.T) {
 	if m := recvEvent(t, w2); !m.GetEvent().GetEnded() || m.GetEvent().GetStreamId() != "cam7" {
 		t.Fatalf("filtered watch got %v, want the end of cam7's defect (and not stream other's)", m)
 	}
-	for _, want := range []string{"other", "cam7"} {
-		if m := recvEvent(t, w3); m.GetEvent().GetStreamId() != want {
-			t.Fatalf("unfiltered watch got %v, want an event of %s", m, want)
-		}
+	// Events travel between nodes on parallel connections: their order across
+	// streams is not kept.
+	var got []string
+	for range 2 {
+		got = append(got, recvEvent(t, w3).GetEvent().GetStreamId())
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"cam7", "other"}) {
+		t.Fatalf("unfiltered watch got events of %v, want one of cam7 and one of other", got)
 	}
 }
 
