@@ -53,12 +53,19 @@ type eventHub struct {
 
 	mu     sync.Mutex
 	open   map[string]map[string]*vigilv1.DefectEvent // owner → defect key → start event
+	ended  recentSet                                  // keys of defects whose end was seen
 	subs   map[*EventWatch]struct{}
 	closed bool
 }
 
+// endedMemory is how many ended defects the hub remembers, so that a start event
+// that arrives after its own end (direct messages between nodes travel on separate
+// connections and may overtake each other) does not leave a defect open for ever.
+const endedMemory = 4096
+
 func newEventHub(buf int) *eventHub {
-	return &eventHub{buf: buf, open: make(map[string]map[string]*vigilv1.DefectEvent), subs: make(map[*EventWatch]struct{})}
+	return &eventHub{buf: buf, open: make(map[string]map[string]*vigilv1.DefectEvent),
+		ended: newRecentSet(endedMemory), subs: make(map[*EventWatch]struct{})}
 }
 
 // defectKey identifies one defect of one run: its start event and its end event
@@ -72,13 +79,18 @@ func (h *eventHub) publish(e *vigilv1.DefectEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	owner := e.GetOwner()
-	if e.GetEnded() {
-		delete(h.open[owner], defectKey(e))
-	} else {
+	key := defectKey(e)
+	switch {
+	case e.GetEnded():
+		delete(h.open[owner], key)
+		h.ended.add(key)
+	case h.ended.has(key):
+		// The end already came: the defect is not open.
+	default:
 		if h.open[owner] == nil {
 			h.open[owner] = make(map[string]*vigilv1.DefectEvent)
 		}
-		h.open[owner][defectKey(e)] = e
+		h.open[owner][key] = e
 	}
 	for w := range h.subs {
 		if w.filter != nil && !w.filter[e.GetStreamId()] {
@@ -182,3 +194,28 @@ func compareEvents(a, b *vigilv1.DefectEvent) int {
 	}
 	return cmp.Compare(a.GetType(), b.GetType())
 }
+
+// recentSet remembers the last n keys added.
+type recentSet struct {
+	keys []string
+	next int
+	set  map[string]bool
+}
+
+func newRecentSet(n int) recentSet {
+	return recentSet{keys: make([]string, n), set: make(map[string]bool, n)}
+}
+
+func (r *recentSet) add(k string) {
+	if r.set[k] {
+		return
+	}
+	if old := r.keys[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.keys[r.next] = k
+	r.next = (r.next + 1) % len(r.keys)
+	r.set[k] = true
+}
+
+func (r *recentSet) has(k string) bool { return r.set[k] }

@@ -112,3 +112,28 @@ func TestSlowWatcherIsCutOff(t *testing.T) {
 		t.Fatalf("watch after close: %v", err)
 	}
 }
+
+func TestEndArrivingBeforeItsStartLeavesNothingOpen(t *testing.T) {
+	h := newEventHub(16)
+	start := &vigilv1.DefectEvent{StreamId: "s", Type: "black", Start: 4, Owner: "n2", Epoch: 9}
+	end := &vigilv1.DefectEvent{StreamId: "s", Type: "black", Start: 4, End: 6, Ended: true, Owner: "n2", Epoch: 9}
+	other := &vigilv1.DefectEvent{StreamId: "s", Type: "freeze", Start: 5, Owner: "n2", Epoch: 9}
+	h.publish(end) // overtook its start on the way here
+	h.publish(start)
+	h.publish(other)
+	open := h.openOf("n2")
+	if len(open) != 1 || open[0].GetType() != "freeze" {
+		t.Fatalf("open defects = %v, want only the freeze", open)
+	}
+}
+
+func TestRecentSetForgetsOldest(t *testing.T) {
+	r := newRecentSet(2)
+	r.add("a")
+	r.add("b")
+	r.add("a") // already there: no eviction
+	r.add("c")
+	if r.has("a") || !r.has("b") || !r.has("c") {
+		t.Fatalf("after a,b,c in a set of 2: a=%t b=%t c=%t, want false true true", r.has("a"), r.has("b"), r.has("c"))
+	}
+}
