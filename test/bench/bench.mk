@@ -4,7 +4,8 @@
 #
 #   make bench-accuracy   accuracy corpus: vigil vs FFmpeg's filters (recall, precision, start error)
 #   make bench-cpu        CPU time: vigil scan vs ffmpeg decode-only vs ffmpeg's filters; per-detector cost; profile
-#   make bench-streams    live 720p30 streams one agent sustains; RSS per stream; allocations per frame
+#   make bench-streams    live 720p30 streams one agent sustains (from vigil source; from paced files);
+#                         RSS per stream; allocations per frame
 #   make bench-clean      remove the cached clips
 #
 # Flags: BENCH_ACCURACY_FLAGS=-big (the big corpus), BENCH_CPU_FLAGS='-runs 9',
@@ -31,9 +32,11 @@ bench-accuracy: build bench-tool
 bench-cpu: build bench-tool
 	$(BENCH_LOCK) $(VIGILBENCH) cpu $(BENCH_CPU_FLAGS)
 
-## bench-streams: live streams per node, RSS per stream, allocations per frame
+## bench-streams: live streams per node (from vigil source, then from files paced in
+## real time, without an encoder on the machine), RSS per stream, allocations per frame
 bench-streams: build bench-tool
 	$(BENCH_LOCK) $(VIGILBENCH) streams $(BENCH_STREAMS_FLAGS)
+	$(BENCH_LOCK) $(VIGILBENCH) streams -input file -allocs=false $(BENCH_STREAMS_FLAGS)
 
 ## bench-clean: remove the benchmarks' cached clips and results
 bench-clean:

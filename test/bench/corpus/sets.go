@@ -99,7 +99,7 @@ func Default() []Entry {
 // synthDefault returns the media/synth clips of the default corpus.
 func synthDefault() []Entry {
 	s := func(name string, spec synth.Spec, note string) Entry {
-		spec.Duration, spec.Seed = 20, int64(len(name))
+		spec.Width, spec.Height, spec.Duration, spec.Seed = w480, h480, 20, int64(len(name))
 		return Entry{Synth: &SynthClip{Name: name, Spec: spec, Note: note}}
 	}
 	im := func(k synth.Kind, start, end, p float64) synth.Impairment {

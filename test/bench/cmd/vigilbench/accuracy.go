@@ -152,8 +152,8 @@ start of the truth|. Rows FFmpeg has no filter for say "no detector".
 
 `)
 	fmt.Fprintf(&b, "FFmpeg's side: `blackdetect=d=%g:pic_th=%g:pix_th=%g`, `freezedetect=n=%gdB:d=%g`, "+
-		"`silencedetect=n=%gdB:d=%g` as they report; `blockdetect` score > %g for ≥ %g s (gaps ≤ %g s bridged) as corruption; "+
-		"`blurdetect` score > %g for ≥ %g s as blur; `ebur128` short-term loudness outside [%g, %g] LUFS for ≥ %g s as loudness.\n\n",
+		"`silencedetect=n=%gdB:d=%g` as they report; `blockdetect` score > %.3g for ≥ %g s (gaps ≤ %g s bridged) as corruption; "+
+		"`blurdetect` score > %.3g for ≥ %g s as blur; `ebur128` short-term loudness outside [%g, %g] LUFS for ≥ %g s as loudness.\n\n",
 		cfg.BlackDuration, cfg.BlackPicture, cfg.BlackPixel, cfg.FreezeNoise, cfg.FreezeDuration,
 		cfg.SilenceNoise, cfg.SilenceDuration, cfg.Block, cfg.BlockMin, cfg.BlockHold,
 		cfg.Blur, cfg.BlurMin, cfg.LoudLow, cfg.LoudHigh, cfg.LoudMin)

@@ -66,7 +66,22 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var b strings.Builder
 	b.WriteString(title)
 	b.WriteString(machine.Markdown())
-	b.WriteString(reproduce("streams", "BENCH_STREAMS_FLAGS", args))
+	if cfg.File == "" {
+		b.WriteString(reproduce("streams", "BENCH_STREAMS_FLAGS", args))
+	} else {
+		// bench-streams runs this as its second command, adding -input file -allocs=false.
+		var extra []string
+		for _, a := range args {
+			if a != "-input" && a != "file" && a != "-input=file" && a != "-allocs=false" {
+				extra = append(extra, a)
+			}
+		}
+		target := "make bench-streams"
+		if len(extra) > 0 {
+			target += fmt.Sprintf(" BENCH_STREAMS_FLAGS='%s'", strings.Join(extra, " "))
+		}
+		fmt.Fprintf(&b, "\nReproduce: `%s` (its second command: `bin/vigilbench streams %s`).\n\n", target, strings.Join(args, " "))
+	}
 	if cfg.File == "" {
 		fmt.Fprintf(&b, "One `vigil source` serves %d live %dx%d %d fps H.264 channel(s), encoded once, in real time, on the same "+
 			"machine, at nice %d so that it keeps real time while the agent loads the cores; one `vigil agent --http …` "+
