@@ -8,6 +8,7 @@ package media
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 )
 
@@ -49,6 +50,7 @@ type VideoFrame struct {
 
 	refs    atomic.Int32
 	release func()
+	derived [maxDerivations]derivedSlot
 }
 
 // NewVideoFrame returns a frame over a Go-owned luma plane with one reference and no
@@ -66,6 +68,9 @@ func NewVideoFrame(width, height, stride int, y []byte, pts float64) *VideoFrame
 func (f *VideoFrame) Init(release func()) {
 	f.release = release
 	f.refs.Store(1)
+	for i := range f.derived {
+		f.derived[i].done.Store(false) // the values stay, for their buffers
+	}
 }
 
 // Retain takes one more reference to f and returns f.
@@ -98,6 +103,60 @@ func (f *VideoFrame) Refs() int32 { return f.refs.Load() }
 func (f *VideoFrame) Row(y int) []byte {
 	o := y * f.Stride
 	return f.Y[o : o+f.Width]
+}
+
+// maxDerivations bounds how many kinds of derived data frames carry.
+const maxDerivations = 4
+
+// registered counts the Derivations made so far.
+var registered atomic.Int32
+
+// Derivation is one kind of data derived from a picture (for example a subsampled luma
+// plane) that several holders of a frame need. The frame computes it once, for the first
+// holder that asks, and keeps it with the picture, so that detectors running in
+// parallel on the same frame share one computation instead of repeating it.
+type Derivation struct {
+	slot    int
+	compute func(f *VideoFrame, reuse any) any
+}
+
+// NewDerivation registers a kind of derived data; call it once per kind, at package
+// initialisation (it panics after a handful of kinds). compute makes the data from f's
+// picture. reuse is what compute returned for an earlier picture carried by the same
+// (pooled) frame, nil the first time: compute should refill and return it rather than
+// allocate, so that steady-state decoding allocates nothing. compute must not call
+// Derived on f for the same Derivation.
+func NewDerivation(compute func(f *VideoFrame, reuse any) any) *Derivation {
+	slot := int(registered.Add(1)) - 1
+	if slot >= maxDerivations {
+		panic("media: too many Derivations")
+	}
+	return &Derivation{slot: slot, compute: compute}
+}
+
+// derivedSlot holds one Derivation's data for the frame's current picture.
+type derivedSlot struct {
+	mu   sync.Mutex
+	done atomic.Bool // val is current
+	val  any
+}
+
+// Derived returns d's data for f's picture, computing it on the first call. Any holder
+// of a reference may call it from any goroutine; concurrent first callers wait for one
+// computation. The data is shared by all holders: treat it as read-only, and do not use
+// it after releasing f (the frame's next picture recomputes it in place).
+func (f *VideoFrame) Derived(d *Derivation) any {
+	s := &f.derived[d.slot]
+	if s.done.Load() {
+		return s.val
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done.Load() {
+		s.val = d.compute(f, s.val)
+		s.done.Store(true)
+	}
+	return s.val
 }
 
 // String describes the frame for logs.
