@@ -1,26 +1,47 @@
 package detect
 
-import "github.com/vigil-monitor/vigil/media"
+import (
+	"math"
+
+	"github.com/vigil-monitor/vigil/media"
+)
 
 // BlockinessConfig configures the block-corruption detector: damaged macroblocks as a
-// viewer sees them after packet loss or bit errors (see the block-grid measure in
-// blockmeasure.go).
+// viewer sees them after packet loss or bit errors.
+//
+// Every frame is compared with the previous one at points on the 16-pixel macroblock
+// grid and at control points half a macroblock off it (blockmeasure.go): damaged
+// blocks make steps in the change on the grid, clean content as often beside it as on
+// it. The counts of the last few frames are pooled and compared with the stream's own
+// usual ratio of on-grid to control steps (learnt slowly, as some content is aligned
+// with the grid), so the excess of on-grid steps is judged by three tests, all of
+// which must pass: it is statistically significant (a z-score of at least 7), large
+// relative to the steps counted (at least 35% above the usual ratio) and large
+// relative to the picture (at least 0.35% of the points analysed). The picture's
+// strength is the smallest of the three as a multiple of its level; it is blocky at
+// Threshold times that.
+//
+// The decoder's word counts too: from a frame the decoder flagged as corrupt (or
+// errors reported before it) until the next key frame decoded without error, or for at
+// most ErrorWindow seconds, damage is likely, and a strength of ErrorFactor times the
+// threshold is enough. Decode errors themselves are the decode_error detector's;
+// damage the decoder conceals without a word, and damage carried on to later frames by
+// prediction, is this detector's.
 type BlockinessConfig struct {
 	// Enabled turns the detector on (key blockiness.enabled).
 	Enabled bool
 	// EpisodeConfig: blockiness must last MinDuration (default 0.2 s) and ends after
 	// EndHold (default 0.4 s) of clean pictures.
 	EpisodeConfig
-	// Threshold is the fraction of 64x64 tiles whose change since the previous frame is
-	// blocky, averaged over the last five frames, that makes a picture blocky (default
-	// 0.10; clean content measures 0 to 0.08). The score must also be at least twice
-	// the stream's own slowly adapting level, so content that always measures high does
-	// not alarm.
+	// Threshold scales the three tests' levels (default 1; larger is less sensitive).
+	// Clean content measures up to about 0.7 of the levels.
 	Threshold float64
-	// ErrorWindow is how long, in seconds, after the decoder flagged a frame as corrupt
-	// or reported a decode error, the threshold is halved (default 2): the decoder's
-	// word and a weaker picture measure together are enough.
+	// ErrorWindow is how long, in seconds, after the decoder flagged a frame the lower
+	// threshold applies at most (default 2); a clean key frame ends it earlier.
 	ErrorWindow float64
+	// ErrorFactor is the fraction of the threshold that makes a picture blocky while
+	// the decoder's errors are recent (default 0.3).
+	ErrorFactor float64
 }
 
 // DefaultBlockinessConfig returns the defaults documented on BlockinessConfig.
@@ -28,32 +49,42 @@ func DefaultBlockinessConfig() BlockinessConfig {
 	return BlockinessConfig{
 		Enabled:       true,
 		EpisodeConfig: EpisodeConfig{MinDuration: 0.2, EndHold: 0.4},
-		Threshold:     0.10,
+		Threshold:     1,
 		ErrorWindow:   2,
+		ErrorFactor:   0.3,
 	}
 }
 
 const (
-	blockSmooth      = 5    // frames averaged
-	blockBaseFactor  = 2    // score must exceed this multiple of the stream's level
-	blockBaseUpTau   = 20.0 // seconds for the level to follow the score up
-	blockWarmTau     = 2.0  // the same during the first blockWarmup seconds
-	blockWarmup      = 10.0 // seconds
-	blockBaseDownTau = 2.0  // and down
+	blockPool    = 5      // frames whose counts are pooled
+	blockZ       = 7      // z-score level of the on-grid excess
+	blockRatio   = 0.35   // level of the excess relative to the steps counted
+	blockExcess  = 0.0035 // level of the excess relative to the points analysed
+	blockPrior   = 4      // pseudo-count that keeps the tests sane on tiny counts
+	blockBaseTau = 20.0   // seconds for the stream's ratio to follow the content
+	blockWarmTau = 2.0    // the same during the first blockWarmup seconds
+	blockWarmup  = 10.0   // seconds
 )
 
 // BlockinessDetector reports block corruption.
 type BlockinessDetector struct {
-	cfg    BlockinessConfig
-	grid   blockGrid
-	recent [blockSmooth]float64
-	n      int
-	base   float64 // the stream's own slowly adapting score level
-	seen   float64 // seconds of pictures measured
-	last   float64 // PTS of the previous frame
-	errAt  float64 // PTS of the last frame the decoder flagged
-	errSet bool
-	ep     episode
+	cfg  BlockinessConfig
+	grid blockGrid
+
+	recent [blockPool]blockCounts // ring of the last frames' counts
+	n      int                    // frames in the ring (up to blockPool) ...
+	head   int                    // ... and where the next goes
+
+	baseOn, baseOff float64 // the stream's usual on-grid and control steps per frame
+	based           int     // frames the base has learnt from
+	seen            float64 // seconds of pictures measured
+	last            float64 // PTS of the previous frame
+	hasLast         bool
+
+	errMode bool    // the decoder's errors are recent
+	errAt   float64 // PTS of the last frame the decoder flagged
+
+	ep episode
 }
 
 var _ VideoDetector = (*BlockinessDetector)(nil)
@@ -62,7 +93,7 @@ var _ VideoDetector = (*BlockinessDetector)(nil)
 func NewBlockinessDetector(cfg BlockinessConfig) *BlockinessDetector {
 	return &BlockinessDetector{
 		cfg: cfg,
-		ep:  newEpisode(Blockiness, Error, cfg.EpisodeConfig, "blocky tile fraction %.3f"),
+		ep:  newEpisode(Blockiness, Error, cfg.EpisodeConfig, "blockiness %.2f of the alarm level"),
 	}
 }
 
@@ -71,44 +102,74 @@ func (d *BlockinessDetector) Type() Type { return Blockiness }
 
 // Video looks at one picture.
 func (d *BlockinessDetector) Video(f *media.VideoFrame, emit Emit) {
-	if frameFlagged(f) {
-		d.errAt, d.errSet = f.PTS, true
+	switch {
+	case frameFlagged(f):
+		d.errMode, d.errAt = true, f.PTS
+	case f.Key, f.PTS-d.errAt > d.cfg.ErrorWindow:
+		d.errMode = false
 	}
-	v, ok := d.grid.measure(f)
-	if !ok {
-		d.last = f.PTS
-		return
-	}
-	d.recent[d.n%blockSmooth] = v
-	d.n++
-	var m float64
-	k := min(d.n, blockSmooth)
-	for _, x := range d.recent[:k] {
-		m += x
-	}
-	m /= float64(k)
-
-	th := d.cfg.Threshold
-	if d.errSet && f.PTS-d.errAt <= d.cfg.ErrorWindow {
-		th /= 2
-	}
-	cond := m >= th && m >= blockBaseFactor*d.base
-	d.ep.step(f.PTS, cond, m/(2*th), m, emit)
-
-	dt := f.PTS - d.last
-	if dt < 0 || dt > 1 {
-		dt = 0
-	}
-	tau := blockBaseDownTau
-	if m > d.base {
-		tau = blockBaseUpTau
-		if d.seen < blockWarmup {
-			tau = blockWarmTau
+	dt := 0.0
+	if d.hasLast {
+		dt = f.PTS - d.last
+		if dt < 0 || dt > 1 {
+			dt = 0
 		}
 	}
-	d.base += (m - d.base) * min(1, dt/tau)
+	d.last, d.hasLast = f.PTS, true
+	c, ok := d.grid.measure(f)
+	if !ok {
+		return
+	}
+	d.recent[d.head] = c
+	d.head = (d.head + 1) % blockPool
+	d.n = min(d.n+1, blockPool)
+
+	s := d.strength()
+	th := d.cfg.Threshold
+	if d.errMode {
+		th *= d.cfg.ErrorFactor
+	}
+	d.ep.step(f.PTS, s >= th, s/(2*th), s/d.cfg.Threshold, emit)
+
+	if !d.errMode {
+		d.learn(c, dt)
+	}
 	d.seen += dt
-	d.last = f.PTS
+}
+
+// strength judges the pooled counts against the stream's usual ratio of on-grid to
+// control steps: the smallest of the three tests' values as a multiple of its level.
+func (d *BlockinessDetector) strength() float64 {
+	var on, off, points int
+	for _, c := range d.recent[:d.n] {
+		on, off, points = on+c.on, off+c.off, points+c.points
+	}
+	if points == 0 {
+		return 0
+	}
+	beta := 1.0
+	if d.baseOff > 0 {
+		beta = max(1, d.baseOn/d.baseOff)
+	}
+	o, k := float64(on), beta*float64(off)
+	excess := o - k
+	z := excess / math.Sqrt(o+beta*k+blockPrior)
+	ratio := excess / (o + k + blockPrior)
+	share := excess / float64(points)
+	return min(z/blockZ, ratio/blockRatio, share/blockExcess)
+}
+
+// learn moves the stream's usual step counts towards this frame's: a plain mean over
+// the first frames, then an exponential average.
+func (d *BlockinessDetector) learn(c blockCounts, dt float64) {
+	tau := blockBaseTau
+	if d.seen < blockWarmup {
+		tau = blockWarmTau
+	}
+	d.based++
+	a := min(1, max(dt/tau, 1/float64(d.based)))
+	d.baseOn += (float64(c.on) - d.baseOn) * a
+	d.baseOff += (float64(c.off) - d.baseOff) * a
 }
 
 // Close ends an open blockiness defect at media time at and forgets the picture
@@ -116,7 +177,9 @@ func (d *BlockinessDetector) Video(f *media.VideoFrame, emit Emit) {
 func (d *BlockinessDetector) Close(at float64, emit Emit) {
 	d.ep.close(at, emit)
 	d.grid.havePrev = false
-	d.n, d.base, d.seen, d.errSet = 0, 0, 0, false
+	d.n, d.head = 0, 0
+	d.baseOn, d.baseOff, d.based, d.seen, d.hasLast = 0, 0, 0, 0, false
+	d.errMode = false
 }
 
 // frameFlagged reports whether the decoder flagged f or errors just before it.

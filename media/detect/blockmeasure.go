@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/vigil-monitor/vigil/media"
 )
@@ -14,165 +15,167 @@ import (
 // a smooth change on either side. Clean content changes where things move, which is
 // on the grid no more often than beside it.
 //
-// The measure therefore looks at the change between consecutive frames at every
-// 16-pixel boundary, on every lineStep-th row (vertical boundaries) and column
-// (horizontal boundaries), and at a control position half a macroblock off the grid.
-// With four pixels across a boundary (a b | c d) and their changes (da db | dc dd):
+// The measure therefore looks at the change between consecutive frames at points on
+// 16-pixel boundaries (vertical ones on a few rows, horizontal ones on a few columns)
+// and, for each, at a control position half a macroblock off the grid. With four
+// pixels across a boundary (a b | c d) and their changes (da db | dc dd):
 //
 //	step  = |dc - db|                        across the boundary
-//	inner = (|db - da| + |dd - dc|) / 2      beside it, inside the blocks
+//	inner = |db - da| + |dd - dc|            beside it, inside the blocks
 //
-// a point is a step when step >= 2*inner + stepMargin. Per tile of 64x64 pixels the
-// excess of the on-grid step density over the control's measures how much of the
-// tile's change is blocky; the picture's score is the fraction of tiles whose excess
-// passes tileExcess. Because the measure looks at change on the grid relative to
-// change beside it, static content, however sharp or grid-aligned (test cards, bars,
-// text), scores zero, and detailed moving content scores low.
+// a point is a step when step >= inner + stepMargin (rounded as 2*ceil(inner/2)).
+// A frame's result is three counts: points analysed, on-grid steps and control steps.
+// Judging them (pooled over frames, against the stream's own ratio of on-grid to
+// control steps) is the detector's business; see blockiness.go.
+//
+// The points are laid out in bands of hStride rows: each band reads the four rows
+// around its top boundary and the four around the control half a macroblock below,
+// and takes the vertical-boundary points from two of those control rows, so a frame
+// costs reading 8 of every hStride rows. Pictures larger than 640x360 get wider bands
+// and sparser columns: the counts stay near blockTargetPoints per frame whatever the
+// size, which keeps the cost per frame (and the statistics) about the same.
 const (
-	mbSize     = 16   // codec macroblock grid
-	tileSize   = 64   // pixels per tile side
-	lineStep   = 8    // analyse every lineStep-th row and column
-	tileExcess = 0.06 // on-grid minus off-grid step density that makes a tile blocky
+	mbSize            = 16 // codec macroblock grid
+	stepMargin        = 10 // luma levels a change step must exceed the inner change by
+	blockTargetArea   = 640 * 360
+	blockControl      = mbSize / 2 // control offset from the grid
+	blockVRowInBand   = 7          // first of the two vertical-boundary rows in a band
+	blockColumnOffset = 4          // first column of horizontal-boundary points
 )
 
-// hStride is the distance between the horizontal boundaries analysed (every
-// macroblock row: analysing every other one halves the memory traffic but, measured on
-// the conformance clips, makes clean content cross the threshold).
-const hStride = mbSize
-
-// blockGrid measures one picture against the previous one. Its buffers are reused
-// from frame to frame.
-type blockGrid struct {
-	w, h     int
-	tw, th   int     // tiles across and down
-	cur      []byte  // per point: 4 pixels across the boundary, 4 across the control
-	prev     []byte  // the same for the previous picture
-	tile     []int32 // per point: its tile
-	cntAll   []int32 // per tile: points
-	cntOn    []int32 // per tile: on-grid steps
-	cntOff   []int32 // per tile: off-grid steps
-	havePrev bool
+// blockCounts is the measure of one frame against the previous one.
+type blockCounts struct {
+	points  int // points analysed
+	on, off int // points with a change step on the grid, and at the control position
 }
 
-// setup sizes the buffers for a w x h picture; a size change forgets the previous one.
+// blockGrid measures one picture against the previous one. Per point it keeps the
+// four pixels across the boundary (low 32 bits) and the four across its control (high
+// 32 bits), of this picture and of the previous one.
+type blockGrid struct {
+	w, h      int
+	hStride   int // rows per band (a multiple of 16)
+	colStep   int // columns between horizontal-boundary points
+	cur, prev []uint64
+	havePrev  bool
+}
+
+// setup lays out the points for a w x h picture; a size change forgets the previous one.
 func (g *blockGrid) setup(w, h int) {
-	if w == g.w && h == g.h {
+	if w == g.w && h == g.h && g.cur != nil {
 		return
 	}
+	k := max(1, int(math.Round(math.Sqrt(float64(w*h)/blockTargetArea))))
 	g.w, g.h = w, h
-	g.tw, g.th = (w+tileSize-1)/tileSize, (h+tileSize-1)/tileSize
+	g.hStride = mbSize * k
+	g.colStep = 8 * ((k + 1) / 2)
 	n := 0
-	g.layout(w, h, func(int, int32) { n++ })
-	g.cur, g.prev, g.tile = make([]byte, 8*n), make([]byte, 8*n), make([]int32, n)
-	g.layout(w, h, func(k int, t int32) { g.tile[k] = t })
-	nt := g.tw * g.th
-	g.cntAll, g.cntOn, g.cntOff = make([]int32, nt), make([]int32, nt), make([]int32, nt)
+	for b := 0; b < h; b += g.hStride {
+		if g.hasHorizontal(b) {
+			n += (w - blockColumnOffset + g.colStep - 1) / g.colStep
+		}
+		for y := b + blockVRowInBand; y < b+blockVRowInBand+2 && y < h; y++ {
+			for x := mbSize; x+blockControl+2 <= w; x += mbSize {
+				n++
+			}
+		}
+	}
+	g.cur, g.prev = make([]uint64, n), make([]uint64, n)
 	g.havePrev = false
 }
 
-// layout calls point for every analysed point of a w x h picture, in the order gather
-// stores them, with its tile.
-func (g *blockGrid) layout(w, h int, point func(k int, tile int32)) {
-	k := 0
-	for y := lineStep / 2; y < h; y += lineStep {
-		for b := mbSize; b+2 <= w && b+mbSize/2+2 <= w; b += mbSize {
-			point(k, int32((y/tileSize)*g.tw+b/tileSize))
-			k++
-		}
-	}
-	for b := mbSize; b+2 <= h && b+mbSize/2+2 <= h; b += hStride {
-		for x := lineStep / 2; x < w; x += lineStep {
-			point(k, int32((b/tileSize)*g.tw+x/tileSize))
-			k++
-		}
-	}
+// hasHorizontal reports whether the band starting at row b analyses its top boundary:
+// not the picture's top edge, and only if the control rows fit.
+func (g *blockGrid) hasHorizontal(b int) bool {
+	return b > 0 && b+blockControl+1 < g.h
 }
 
-// gather copies the pixels around every analysed point of f into g.cur.
+// gather packs the pixels around every point of f into g.cur.
 func (g *blockGrid) gather(f *media.VideoFrame) {
-	w, h, q, k := f.Width, f.Height, g.cur, 0
-	for y := lineStep / 2; y < h; y += lineStep {
-		row := f.Row(y)
-		trow := int32((y / tileSize) * g.tw)
-		for b := mbSize; b+2 <= w && b+mbSize/2+2 <= w; b += mbSize {
-			o := b + mbSize/2
-			g.tile[k] = trow + int32(b/tileSize)
-			e, r, c := q[8*k:8*k+8:8*k+8], row[b-2:b+2:b+2], row[o-2:o+2:o+2]
-			e[0], e[1], e[2], e[3] = r[0], r[1], r[2], r[3]
-			e[4], e[5], e[6], e[7] = c[0], c[1], c[2], c[3]
-			k++
+	h, k, cur := f.Height, 0, g.cur
+	for b := 0; b < h; b += g.hStride {
+		if g.hasHorizontal(b) {
+			// Horizontal boundary at row b, control at row b+8.
+			r0, r1, r2, r3 := f.Row(b-2), f.Row(b-1), f.Row(b), f.Row(b+1)
+			o := b + blockControl
+			c0, c1, c2, c3 := f.Row(o-2), f.Row(o-1), f.Row(o), f.Row(o+1)
+			// Equal lengths let the compiler drop the bounds checks below.
+			r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+			c0, c1, c2, c3 = c0[:len(r0)], c1[:len(r0)], c2[:len(r0)], c3[:len(r0)]
+			step := uint(g.colStep)
+			for x := uint(blockColumnOffset); x < uint(len(r0)); x += step {
+				cur[k] = uint64(r0[x]) | uint64(r1[x])<<8 | uint64(r2[x])<<16 | uint64(r3[x])<<24 |
+					uint64(c0[x])<<32 | uint64(c1[x])<<40 | uint64(c2[x])<<48 | uint64(c3[x])<<56
+				k++
+			}
 		}
-	}
-	// Horizontal boundaries: rows outer, so that the rows on either side of a
-	// boundary and of its control are read left to right.
-	for b := mbSize; b+2 <= h && b+mbSize/2+2 <= h; b += hStride {
-		r0, r1, r2, r3 := f.Row(b-2), f.Row(b-1), f.Row(b), f.Row(b+1)
-		o := b + mbSize/2
-		c0, c1, c2, c3 := f.Row(o-2), f.Row(o-1), f.Row(o), f.Row(o+1)
-		for x := lineStep / 2; x < w; x += lineStep {
-			e := q[8*k : 8*k+8 : 8*k+8]
-			e[0], e[1], e[2], e[3] = r0[x], r1[x], r2[x], r3[x]
-			e[4], e[5], e[6], e[7] = c0[x], c1[x], c2[x], c3[x]
-			k++
+		for y := b + blockVRowInBand; y < b+blockVRowInBand+2 && y < h; y++ {
+			row := f.Row(y)
+			// Points at x = 16, 32, ...: pixels x-2..x+1 and x+6..x+9.
+			for x := mbSize - 2; x+blockControl+4 <= len(row); x += mbSize {
+				p := row[x : x+blockControl+4]
+				cur[k] = uint64(binary.LittleEndian.Uint32(p)) |
+					uint64(binary.LittleEndian.Uint32(p[blockControl:]))<<32
+				k++
+			}
 		}
 	}
 }
 
-// measure returns the fraction of tiles of f whose change since the previous picture
-// is blocky, and whether there was a previous picture to compare with.
-func (g *blockGrid) measure(f *media.VideoFrame) (float64, bool) {
+// measure compares f with the previous picture and reports the counts, and whether
+// there was a previous picture to compare with.
+func (g *blockGrid) measure(f *media.VideoFrame) (blockCounts, bool) {
 	g.setup(f.Width, f.Height)
 	g.gather(f)
-	defer func() {
-		g.cur, g.prev = g.prev, g.cur
-		g.havePrev = true
-	}()
-	if !g.havePrev || len(g.cntAll) == 0 {
-		return 0, false
+	var c blockCounts
+	had := g.havePrev
+	if had {
+		c = countSteps(g.cur, g.prev)
 	}
-	clear(g.cntAll)
-	clear(g.cntOn)
-	clear(g.cntOff)
-	for i, t := range g.tile {
-		c, p := g.cur[8*i:8*i+8:8*i+8], g.prev[8*i:8*i+8:8*i+8]
-		g.cntAll[t]++
-		if binary.LittleEndian.Uint64(c) == binary.LittleEndian.Uint64(p) {
-			continue // nothing changed here (most of a picture, most of the time)
-		}
-		if changeStep(c[0:4], p[0:4]) {
-			g.cntOn[t]++
-		}
-		if changeStep(c[4:8], p[4:8]) {
-			g.cntOff[t]++
-		}
-	}
-	blocky := 0
-	for t, n := range g.cntAll {
-		if n > 0 && float64(g.cntOn[t]-g.cntOff[t]) > tileExcess*float64(n) {
-			blocky++
-		}
-	}
-	return float64(blocky) / float64(len(g.cntAll)), true
+	g.cur, g.prev = g.prev, g.cur
+	g.havePrev = true
+	return c, had
 }
 
-// changeStep reports whether the change c-p of four pixels across a boundary steps
-// between the middle two by more than the change beside them.
-func changeStep(c, p []byte) bool {
-	c, p = c[:4], p[:4]
-	a := int(c[0]) - int(p[0])
-	b := int(c[1]) - int(p[1])
-	cc := int(c[2]) - int(p[2])
-	d := int(c[3]) - int(p[3])
-	inner := (absInt(b-a) + absInt(d-cc) + 1) / 2
-	return absInt(cc-b) >= 2*inner+stepMargin
+// countSteps counts the points of cur whose change since prev steps on the grid and
+// at the control. A change steps between the middle two of four pixels across a
+// boundary (a b | c d) when |dc-db| >= 2*ceil((|db-da| + |dd-dc|)/2) + stepMargin.
+//
+// Both halves of a point are judged at once in 16-bit lanes (SWAR): even bytes (a, c)
+// and odd bytes (b, d) of the change, offset so that no lane borrows from the next.
+func countSteps(cur, prev []uint64) blockCounts {
+	const (
+		l16   = 0x0001000100010001
+		low16 = 0x00ff00ff00ff00ff
+	)
+	prev = prev[:len(cur)]
+	var on, off int
+	for i, v := range cur {
+		p := prev[i]
+		if v == p {
+			continue // nothing changed here (most of a still picture)
+		}
+		de := v&low16 + 256*l16 - p&low16                    // da, dc, da', dc' (+256)
+		do := v>>8&low16 + 256*l16 - p>>8&low16              // db, dd, db', dd' (+256)
+		inner := abs512(do + 512*l16 - de)                   // |db-da|, |dd-dc|, ...
+		inner += inner >> 16                                 // lanes 0, 2: the inner sums
+		inner = (inner+l16)&^l16 + stepMargin*l16            // rounded up to even, + margin
+		step := abs512(de>>16 + 512*l16 - do)                // lanes 0, 2: |dc-db|
+		t := (step | 0x8000*l16) - inner&(0xffff|0xffff<<32) // lane 0, 2 bit 15: step >= inner
+		on += int(t >> 15 & 1)
+		off += int(t >> 47 & 1)
+	}
+	return blockCounts{points: len(cur), on: on, off: off}
 }
 
-// stepMargin is how many luma levels a change step must exceed twice the inner change by.
-var stepMargin = 6
+// abs512 returns |x-512| in each 16-bit lane of x, for lanes in [1, 1023].
+func abs512(x uint64) uint64 {
+	const l16 = 0x0001000100010001
+	m := (x >> 9 & l16) * 0xffff // lanes >= 512
+	return x&(0x1ff*l16)&m | (^x&(0x1ff*l16)+l16)&^m
+}
 
-func absInt(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
+func abs32(v int32) int32 {
+	m := v >> 31
+	return (v ^ m) - m
 }

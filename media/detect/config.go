@@ -154,8 +154,9 @@ func (c *Config) fields() []field {
 		num("freeze.lookback", &f.Lookback, 0, 10))
 	k := &c.Blockiness
 	add("blockiness", &k.Enabled, &k.EpisodeConfig,
-		num("blockiness.threshold", &k.Threshold, 0.01, 1),
-		num("blockiness.error_window", &k.ErrorWindow, 0, 60))
+		num("blockiness.threshold", &k.Threshold, 0.1, 10),
+		num("blockiness.error_window", &k.ErrorWindow, 0, 60),
+		num("blockiness.error_factor", &k.ErrorFactor, 0.05, 1))
 	d := &c.DecodeError
 	add("decode_error", &d.Enabled, &d.EpisodeConfig,
 		num("decode_error.min_frames", &d.MinFrames, 1, 1e6))
