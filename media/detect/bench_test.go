@@ -12,7 +12,7 @@ import (
 
 // benchFrames decodes a short 1280x720 clip and returns copies of its luma planes
 // (Go-owned, so they outlive the decoder) and its path.
-func benchFrames(b *testing.B) ([]*media.VideoFrame, string) {
+func benchFrames(b testing.TB) ([]*media.VideoFrame, string) {
 	b.Helper()
 	path := clip{video: testsrc2, size: "1280x720", dur: 2}.render(b)
 	var frames []*media.VideoFrame
@@ -60,6 +60,9 @@ func runBench(b *testing.B, frames []*media.VideoFrame, ds []Detector) {
 			loop++
 		}
 		f.PTS = float64(loop)*span + float64(i%len(frames))*0.04
+		// A new picture, as far as derived data is concerned: the shared analysis
+		// (analysis.go) is recomputed, as it is for every decoded frame.
+		f.Init(nil)
 		for _, d := range ds {
 			if v, ok := d.(VideoDetector); ok {
 				v.Video(f, emit)

@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 
 	"github.com/vigil-monitor/vigil/media"
 )
@@ -37,10 +39,6 @@ func DefaultBlackConfig() BlackConfig {
 	}
 }
 
-// blackMaxWidth bounds the sampling grid: the statistics of some ten thousand pixels
-// (160x90 for 16:9) are as good as those of a million.
-const blackMaxWidth = 160
-
 // blackStats measures how black a picture is.
 type blackStats struct {
 	ratio  float64 // fraction of sampled pixels at or below the dark level
@@ -53,28 +51,25 @@ func (c *BlackConfig) isBlack(s blackStats) bool {
 	return s.ratio >= c.Picture && s.spread <= c.MaxSpread
 }
 
-// measureBlack samples f's luma on a grid at most blackMaxWidth wide and counts the
-// pixels at or below level.
-func measureBlack(f *media.VideoFrame, level int) blackStats {
-	step := stepFor(f.Width, blackMaxWidth)
-	var n, dark, sum, sumSq int
-	for y := 0; y < f.Height; y += step {
-		row := f.Row(y)
-		for x := 0; x < len(row); x += step {
-			v := int(row[x])
-			if v <= level {
-				dark++
-				sum += v
-				sumSq += v * v
-			}
-		}
-		n += (len(row) + step - 1) / step
-	}
-	return newBlackStats(n, dark, sum, sumSq)
+// judge measures p against c (dark pixels at or below level) and reports whether it
+// is black. A picture with more bright pixels than a black one may have is given up on
+// early, without its statistics: ok is then false and s is zero.
+func (c *BlackConfig) judge(p *plane, level int) (s blackStats, black, ok bool) {
+	maxBright := int(float64(len(p.pix))*(1-c.Picture)) + 1
+	s, ok = p.blackStats(level, maxBright)
+	return s, ok && c.isBlack(s), ok
 }
 
-// blackStats measures p like measureBlack measures a frame.
-func (p *plane) blackStats(level int) blackStats {
+// blackStats measures p's dark pixels (at or below level). It gives up, returning ok
+// false, once more than maxBright pixels are brighter.
+func (p *plane) blackStats(level, maxBright int) (s blackStats, ok bool) {
+	bright := 0
+	for y := 0; y < p.h; y++ {
+		bright += countAbove(p.pix[y*p.w:(y+1)*p.w], level)
+		if bright > maxBright {
+			return blackStats{}, false
+		}
+	}
 	var dark, sum, sumSq int
 	for _, v := range p.pix {
 		if int(v) <= level {
@@ -83,7 +78,29 @@ func (p *plane) blackStats(level int) blackStats {
 			sumSq += int(v) * int(v)
 		}
 	}
-	return newBlackStats(len(p.pix), dark, sum, sumSq)
+	return newBlackStats(len(p.pix), dark, sum, sumSq), true
+}
+
+// countAbove returns how many bytes of b are greater than level, eight at a time
+// while level < 128.
+func countAbove(b []byte, level int) int {
+	n, i := 0, 0
+	if level >= 0 && level < 128 {
+		// For a byte x with its high bit clear, x + (127-level) carries into the high
+		// bit exactly when x > level; bytes with the high bit set are above anyway.
+		const lo, hi = 0x0101010101010101, 0x8080808080808080
+		add := uint64(127-level) * lo
+		for ; i+8 <= len(b); i += 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			n += bits.OnesCount64(((x &^ hi) + add | x) & hi)
+		}
+	}
+	for _, v := range b[i:] {
+		if int(v) > level {
+			n++
+		}
+	}
+	return n
 }
 
 func newBlackStats(n, dark, sum, sumSq int) blackStats {
@@ -120,10 +137,10 @@ func NewBlackDetector(cfg BlackConfig) *BlackDetector {
 // Type returns Black.
 func (d *BlackDetector) Type() Type { return Black }
 
-// Video looks at one picture.
+// Video looks at one picture (the shared working picture, see analysis.go).
 func (d *BlackDetector) Video(f *media.VideoFrame, emit Emit) {
-	s := measureBlack(f, d.level)
-	d.ep.step(f.PTS, d.cfg.isBlack(s), s.ratio, s.ratio, emit)
+	s, black, _ := d.cfg.judge(&analyze(f).pic, d.level)
+	d.ep.step(f.PTS, black, s.ratio, s.ratio, emit)
 }
 
 // Close ends an open black defect at media time at.

@@ -10,11 +10,13 @@ import (
 
 // BlurConfig configures the blur detector.
 //
-// Sharpness is measured on the luma plane point-sampled to at most 240 pixels wide
-// (every 6th pixel of every 6th row of 720p: blur at full size is still blur there,
-// and it costs a fraction of filtering the whole picture), as the standard deviation of
-// its Laplacian divided by the standard deviation of the picture itself: fine detail
-// relative to contrast, so a change of brightness or contrast is not taken for blur. A picture is blurred when its sharpness falls below
+// Sharpness is measured with OpenCV on the shared working picture (the luma
+// point-sampled at most 160 pixels wide, see analysis.go: blur at full size is still
+// blur there, and it costs a fraction of filtering the whole picture), as the standard
+// deviation of its Laplacian divided by the standard deviation of the picture itself:
+// fine detail relative to contrast, so a change of brightness or contrast is not taken
+// for blur. Sharpness changes slowly, so pictures are judged at most every 0.1 s
+// (blurInterval), not every frame. A picture is blurred when its sharpness falls below
 // Ratio times the stream's own recent sharpness: a baseline that rises within seconds
 // when the picture gets sharper but falls only with time constant Adapt, so it does not
 // follow a blurred picture down quickly. Black and flat pictures (too little contrast
@@ -48,7 +50,7 @@ func DefaultBlurConfig() BlurConfig {
 }
 
 const (
-	blurMaxWidth = 240 // working picture width
+	blurInterval = 0.1 // seconds between judged pictures
 	blurUpTau    = 2.0 // seconds for the baseline to follow sharpness up
 	blurMinStd   = 6.0 // luma standard deviation below which a picture is flat
 )
@@ -59,7 +61,7 @@ const (
 type BlurDetector struct {
 	cfg BlurConfig
 
-	pic       plane    // sampled luma, Go memory
+	pic       plane    // the working picture, copied into Go memory src wraps
 	mats      bool     // lap, mean and std exist
 	wrapped   bool     // src exists
 	wrapPix   *byte    // the buffer src wraps
@@ -67,10 +69,12 @@ type BlurDetector struct {
 	lap       gocv.Mat // its Laplacian (16-bit)
 	mean, std gocv.Mat // 1x1 results
 
-	base    float64 // baseline sharpness
-	warm    float64 // seconds of judgeable pictures seen
-	last    float64 // PTS of the previous judgeable picture
-	hasLast bool
+	base      float64 // baseline sharpness
+	warm      float64 // seconds of judgeable pictures seen
+	last      float64 // PTS of the previous judgeable picture
+	hasLast   bool
+	judged    float64 // PTS of the last judged picture
+	hasJudged bool
 
 	ep episode
 }
@@ -98,7 +102,7 @@ func (d *BlurDetector) open() {
 
 // sharpness returns the sharpness of f and its luma standard deviation.
 func (d *BlurDetector) sharpness(f *media.VideoFrame) (sharp, std float64, ok bool) {
-	d.pic.sample(f, blurMaxWidth)
+	d.pic.copyFrom(&analyze(f).pic)
 	if d.pic.w < 3 || d.pic.h < 3 {
 		return 0, 0, false
 	}
@@ -122,8 +126,12 @@ func (d *BlurDetector) sharpness(f *media.VideoFrame) (sharp, std float64, ok bo
 	return d.std.GetDoubleAt(0, 0) / std, std, true
 }
 
-// Video looks at one picture.
+// Video looks at one picture, if blurInterval has passed since the last one judged.
 func (d *BlurDetector) Video(f *media.VideoFrame, emit Emit) {
+	if d.hasJudged && f.PTS >= d.judged && f.PTS-d.judged < blurInterval-1e-6 {
+		return
+	}
+	d.judged, d.hasJudged = f.PTS, true
 	d.open()
 	sharp, std, ok := d.sharpness(f)
 	if !ok || std < blurMinStd {
@@ -158,7 +166,7 @@ func (d *BlurDetector) Video(f *media.VideoFrame, emit Emit) {
 // the OpenCV matrices.
 func (d *BlurDetector) Close(at float64, emit Emit) {
 	d.ep.close(at, emit)
-	d.base, d.warm, d.hasLast = 0, 0, false
+	d.base, d.warm, d.hasLast, d.hasJudged = 0, 0, false, false
 	if d.wrapped {
 		d.src.Close()
 		d.wrapped, d.wrapPix = false, nil

@@ -57,7 +57,6 @@ func DefaultFreezeConfig() FreezeConfig {
 }
 
 const (
-	freezeMaxWidth = 160 // working picture width
 	freezeHistStep = 2   // history pictures are the working picture subsampled by this
 	freezeTiles    = 4   // tiles across and down
 	noiseWindow    = 1.0 // seconds over which the noise floor is the minimum
@@ -77,10 +76,10 @@ type FreezeDetector struct {
 	black    BlackConfig
 	blackLvl int
 
-	cur, prev, ref plane
-	refPTS         float64
-	haveRef        bool
-	pendingKey     bool // the last change was on a key frame and may be a re-code
+	prev, ref  plane // the previous working picture and the reference
+	refPTS     float64
+	haveRef    bool
+	pendingKey bool // the last change was on a key frame and may be a re-code
 
 	noise     [noiseRing]float64 // recent frame-to-frame differences
 	noiseT    [noiseRing]float64
@@ -126,17 +125,8 @@ func tileDiffs(cur, prev, ref *plane) (noise, change float64) {
 			x0, x1 := tx*w/freezeTiles, (tx+1)*w/freezeTiles
 			var sp, sr, n int
 			for y := y0; y < y1; y++ {
-				rc := cur.pix[y*w+x0 : y*w+x1]
-				rp := prev.pix[y*w+x0 : y*w+x1]
-				rr := ref.pix[y*w+x0 : y*w+x1]
-				rp, rr = rp[:len(rc)], rr[:len(rc)]
-				for i, v := range rc {
-					a := int(v) - int(rp[i])
-					b := int(v) - int(rr[i])
-					sp += max(a, -a)
-					sr += max(b, -b)
-				}
-				n += len(rc)
+				p, r := sad2(cur.pix[y*w+x0:y*w+x1], prev.pix[y*w+x0:y*w+x1], ref.pix[y*w+x0:y*w+x1])
+				sp, sr, n = sp+p, sr+r, n+x1-x0
 			}
 			if n > 0 {
 				noise = math.Min(noise, float64(sp)/float64(n))
@@ -164,29 +154,29 @@ func (d *FreezeDetector) noiseFloor(t float64) float64 {
 	return floor
 }
 
-// Video looks at one picture.
+// Video looks at one picture (the shared working picture, see analysis.go).
 func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	t := f.PTS
-	d.cur.sample(f, freezeMaxWidth)
-	d.remember(t)
-	if d.black.isBlack(d.cur.blackStats(d.blackLvl)) {
-		d.ref.copyFrom(&d.cur)
+	cur := &analyze(f).pic
+	d.remember(cur, t)
+	if _, black, _ := d.black.judge(cur, d.blackLvl); black {
+		d.ref.copyFrom(cur)
 		d.refPTS, d.haveRef, d.pendingKey = t, true, false
-		d.prev.copyFrom(&d.cur)
+		d.prev.copyFrom(cur)
 		d.ep.step(t, false, 0, 0, emit)
 		return
 	}
-	if !d.haveRef || !d.cur.sameSize(&d.ref) {
-		d.ref.copyFrom(&d.cur)
-		d.prev.copyFrom(&d.cur)
+	if !d.haveRef || !cur.sameSize(&d.ref) {
+		d.ref.copyFrom(cur)
+		d.prev.copyFrom(cur)
 		d.refPTS, d.haveRef, d.pendingKey = t, true, false
 		d.ep.step(t, true, 1, 0, emit)
 		return
 	}
-	still, rd := tileDiffs(&d.cur, &d.prev, &d.ref)
+	still, rd := tileDiffs(cur, &d.prev, &d.ref)
 	d.noise[d.noiseHead], d.noiseT[d.noiseHead] = still, t
 	d.noiseHead = (d.noiseHead + 1) % noiseRing
-	d.prev.copyFrom(&d.cur)
+	d.prev.copyFrom(cur)
 
 	th := math.Max(d.cfg.Threshold, d.cfg.NoiseFactor*d.noiseFloor(t))
 	if rd <= th {
@@ -199,7 +189,7 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 		return
 	}
 	// A real change (or a key frame re-coding the still picture).
-	d.ref.copyFrom(&d.cur)
+	d.ref.copyFrom(cur)
 	d.refPTS = t
 	if f.Key && d.ep.active && !d.pendingKey {
 		// Give a key frame the benefit of the doubt: if the next frame matches it,
@@ -212,10 +202,10 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	d.ep.step(t, false, 0, rd, emit)
 }
 
-// remember adds the working picture, subsampled, to the history ring. Once the ring
+// remember adds the working picture cur, subsampled, to the history ring. Once the ring
 // spans Lookback (or holds freezeMaxHist pictures) the oldest entry is reused, so the
 // steady state allocates nothing.
-func (d *FreezeDetector) remember(t float64) {
+func (d *FreezeDetector) remember(cur *plane, t float64) {
 	if d.cfg.Lookback <= 0 {
 		return
 	}
@@ -237,7 +227,7 @@ func (d *FreezeDetector) remember(t float64) {
 		e = &d.hist[n]
 	}
 	e.pts = t
-	e.pic.subsample(&d.cur, freezeHistStep)
+	e.pic.subsample(cur, freezeHistStep)
 }
 
 // entry returns the i-th newest remembered picture (0 is the newest).

@@ -35,9 +35,18 @@ func (p *plane) sample(f *media.VideoFrame, maxW int) {
 			copy(dst, src)
 			continue
 		}
-		for x, sx := 0, 0; x < w; x, sx = x+1, sx+step {
-			dst[x] = src[sx]
-		}
+		pick(dst, src, step)
+	}
+}
+
+// pick sets dst[x] = src[x*step] for every x; src must be long enough.
+func pick(dst, src []byte, step int) {
+	if len(dst) == 0 {
+		return
+	}
+	src = src[:(len(dst)-1)*step+1]
+	for x := range dst {
+		dst[x] = src[x*step]
 	}
 }
 
