@@ -2,7 +2,6 @@ package detect
 
 import (
 	"math"
-	"sort"
 
 	"github.com/vigil-monitor/vigil/media"
 )
@@ -212,9 +211,50 @@ func (d *AVSyncDetector) median(since float64) float64 {
 	if n == 0 {
 		return d.base
 	}
-	s := d.scratch[:n]
-	sort.Float64s(s)
-	return s[n/2]
+	return selectNth(d.scratch[:n], n/2)
+}
+
+// selectNth reorders s and returns the value that would be at index k if s were
+// sorted (quickselect with a median-of-three pivot: linear time on average, which
+// matters as the median is taken for every video frame).
+func selectNth(s []float64, k int) float64 {
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// Order s[lo], s[mid], s[hi]; the median of the three is the pivot.
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		pivot := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < pivot {
+				i++
+			}
+			for s[j] > pivot {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i, j = i+1, j-1
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k]
+		}
+	}
+	return s[k]
 }
 
 // Close ends an open A/V sync defect at media time at and forgets both timelines.

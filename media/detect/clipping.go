@@ -69,12 +69,7 @@ func (d *ClippingDetector) Audio(a *media.AudioFrame, emit Emit) {
 		d.clipped = 0
 	}
 	d.win.split(a, func(s []float32, full bool) {
-		lv := d.level
-		for _, v := range s {
-			if v >= lv || v <= -lv {
-				d.clipped++
-			}
-		}
+		d.clipped += countClipped(s, d.level)
 		if !full {
 			return
 		}
@@ -85,6 +80,19 @@ func (d *ClippingDetector) Audio(a *media.AudioFrame, emit Emit) {
 		score := 0.5 + 0.25*math.Log10(math.Max(ratio, 1e-12)/d.cfg.Ratio)
 		d.ep.step(d.win.start, cond, score, ratio, emit)
 	})
+}
+
+// countClipped returns how many samples of s are at or beyond ±level (level > 0).
+// It compares magnitudes as bit patterns, which order like the values for
+// non-negative floats, and counts without branching.
+func countClipped(s []float32, level float32) int {
+	lb := math.Float32bits(level)
+	n := 0
+	for _, v := range s {
+		d := lb - 1 - math.Float32bits(v)&0x7fffffff // wraps (high bit set) when |v| >= level
+		n += int(d >> 31)
+	}
+	return n
 }
 
 // Close ends open clipping at media time at.

@@ -12,11 +12,47 @@ type biquadState struct {
 	x1, x2, y1, y2 float64
 }
 
-func (f *biquad) run(s *biquadState, x float64) float64 {
-	y := f.b0*x + f.b1*s.x1 + f.b2*s.x2 - f.a1*s.y1 - f.a2*s.y2
-	s.x2, s.x1 = s.x1, x
-	s.y2, s.y1 = s.y1, y
-	return y
+// kSumSquares2 is kSumSquares for both channels of stereo samples at once: two
+// independent recurrences interleaved keep the CPU busy while each waits on itself.
+func kSumSquares2(shelf, hp *biquad, st0, st1 *[2]biquadState, s []float32) (sum0, sum1 float64) {
+	f, g := *shelf, *hp
+	a, b := st0[0], st0[1]
+	p, q := st1[0], st1[1]
+	for i := 0; i+1 < len(s); i += 2 {
+		x, u := float64(s[i]), float64(s[i+1])
+		y := f.b0*x + f.b1*a.x1 + f.b2*a.x2 - f.a1*a.y1 - f.a2*a.y2
+		v := f.b0*u + f.b1*p.x1 + f.b2*p.x2 - f.a1*p.y1 - f.a2*p.y2
+		a.x2, a.x1, a.y2, a.y1 = a.x1, x, a.y1, y
+		p.x2, p.x1, p.y2, p.y1 = p.x1, u, p.y1, v
+		z := g.b0*y + g.b1*b.x1 + g.b2*b.x2 - g.a1*b.y1 - g.a2*b.y2
+		w := g.b0*v + g.b1*q.x1 + g.b2*q.x2 - g.a1*q.y1 - g.a2*q.y2
+		b.x2, b.x1, b.y2, b.y1 = b.x1, y, b.y1, z
+		q.x2, q.x1, q.y2, q.y1 = q.x1, v, q.y1, w
+		sum0 += z * z
+		sum1 += w * w
+	}
+	st0[0], st0[1], st1[0], st1[1] = a, b, p, q
+	return sum0, sum1
+}
+
+// kSumSquares runs channel c of the interleaved samples s (ch channels) through the
+// cascade of shelf and high-pass, continuing from their memories st, and returns the
+// sum of the squared output. The memories live in locals during the loop, so the
+// filters' recurrences stay in registers.
+func kSumSquares(shelf, hp *biquad, st *[2]biquadState, s []float32, c, ch int) float64 {
+	f, g := *shelf, *hp
+	a, b := st[0], st[1]
+	var sum float64
+	for i := c; i < len(s); i += ch {
+		x := float64(s[i])
+		y := f.b0*x + f.b1*a.x1 + f.b2*a.x2 - f.a1*a.y1 - f.a2*a.y2
+		a.x2, a.x1, a.y2, a.y1 = a.x1, x, a.y1, y
+		z := g.b0*y + g.b1*b.x1 + g.b2*b.x2 - g.a1*b.y1 - g.a2*b.y2
+		b.x2, b.x1, b.y2, b.y1 = b.x1, y, b.y1, z
+		sum += z * z
+	}
+	st[0], st[1] = a, b
+	return sum
 }
 
 // The K-weighting of ITU-R BS.1770 is a high-shelf "pre-filter" (about +4 dB above

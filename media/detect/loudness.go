@@ -49,7 +49,7 @@ type LoudnessDetector struct {
 	win audioWindow
 
 	shelf, hp biquad
-	state     []biquadState // per channel: shelf then high-pass
+	state     [][2]biquadState // per channel: shelf then high-pass
 	weights   []float64
 	acc       float64 // weighted K-filtered sum of squares in the current block
 
@@ -87,7 +87,7 @@ func lufs(ms float64) float64 {
 func (d *LoudnessDetector) Audio(a *media.AudioFrame, emit Emit) {
 	if d.win.format(a) {
 		d.shelf, d.hp = kWeighting(float64(a.SampleRate))
-		d.state = make([]biquadState, 2*a.Channels)
+		d.state = make([][2]biquadState, a.Channels)
 		d.weights = make([]float64, a.Channels)
 		for c := range d.weights {
 			d.weights[c] = channelWeight(c, a.Channels)
@@ -96,10 +96,12 @@ func (d *LoudnessDetector) Audio(a *media.AudioFrame, emit Emit) {
 	}
 	ch := a.Channels
 	d.win.split(a, func(s []float32, full bool) {
-		for i := 0; i+ch <= len(s); i += ch {
-			for c, v := range s[i : i+ch] {
-				y := d.hp.run(&d.state[2*c+1], d.shelf.run(&d.state[2*c], float64(v)))
-				d.acc += d.weights[c] * y * y
+		if ch == 2 {
+			l, r := kSumSquares2(&d.shelf, &d.hp, &d.state[0], &d.state[1], s)
+			d.acc += d.weights[0]*l + d.weights[1]*r
+		} else {
+			for c := 0; c < ch; c++ {
+				d.acc += d.weights[c] * kSumSquares(&d.shelf, &d.hp, &d.state[c], s, c, ch)
 			}
 		}
 		if full {

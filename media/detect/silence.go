@@ -62,10 +62,8 @@ func (d *SilenceDetector) Audio(a *media.AudioFrame, emit Emit) {
 	}
 	ch := a.Channels
 	d.win.split(a, func(s []float32, full bool) {
-		for i := 0; i+ch <= len(s); i += ch {
-			for c, v := range s[i : i+ch] {
-				d.sumSq[c] += float64(v) * float64(v)
-			}
+		for c := range d.sumSq {
+			d.sumSq[c] += sumSquares(s, c, ch)
 		}
 		if !full {
 			return
@@ -85,6 +83,21 @@ func (d *SilenceDetector) Audio(a *media.AudioFrame, emit Emit) {
 func (d *SilenceDetector) Close(at float64, emit Emit) {
 	d.ep.close(at, emit)
 	d.win.rate, d.win.filled = 0, 0
+}
+
+// sumSquares returns the sum of the squares of channel c of the interleaved samples s
+// (ch channels), in four independent sums so that the additions overlap.
+func sumSquares(s []float32, c, ch int) float64 {
+	var s0, s1, s2, s3 float64
+	i := c
+	for ; i+3*ch < len(s); i += 4 * ch {
+		a, b, x, y := float64(s[i]), float64(s[i+ch]), float64(s[i+2*ch]), float64(s[i+3*ch])
+		s0, s1, s2, s3 = s0+a*a, s1+b*b, s2+x*x, s3+y*y
+	}
+	for ; i < len(s); i += ch {
+		s0 += float64(s[i]) * float64(s[i])
+	}
+	return s0 + s1 + s2 + s3
 }
 
 // dbfs converts an amplitude to dBFS, floored at minDB.
