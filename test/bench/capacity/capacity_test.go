@@ -40,4 +40,8 @@ func TestSlopeAndRSS(t *testing.T) {
 	if _, _, ok := (Result{Steps: []Step{{Streams: 1, RSS: 1}}}).RSSPerStream(); ok {
 		t.Error("fit from one point")
 	}
+	r = Result{Best: 4, Steps: []Step{{Streams: 4, Sustained: true, AgentCores: 0.6}, {Streams: 8, AgentCores: 1.5}}}
+	if per, ok := r.CorePerStream(); !ok || math.Abs(per-0.15) > 1e-9 {
+		t.Errorf("core per stream %v (ok %v)", per, ok)
+	}
 }

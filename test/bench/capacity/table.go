@@ -50,3 +50,14 @@ func (r Result) RSSPerStream() (base, perStream float64, ok bool) {
 	base = (sy - perStream*sx) / n
 	return base, perStream, true
 }
+
+// CorePerStream returns the agent's CPU per stream, in cores, at the largest
+// sustained step (ok false when none was sustained).
+func (r Result) CorePerStream() (float64, bool) {
+	for _, s := range r.Steps {
+		if s.Sustained && s.Streams == r.Best && s.Streams > 0 {
+			return s.AgentCores / float64(s.Streams), true
+		}
+	}
+	return 0, false
+}

@@ -103,7 +103,13 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if base, per, ok := res.RSSPerStream(); ok {
 		fmt.Fprintf(&b, "; RSS ≈ %.0f MB + %.1f MB per stream (least squares over the steps)", base/(1<<20), per/(1<<20))
 	}
-	b.WriteString(".\n\n")
+	b.WriteString(".")
+	if per, ok := res.CorePerStream(); ok && per > 0 {
+		fmt.Fprintf(&b, " At that step each stream cost the agent %.1f%% of a core; by CPU alone an otherwise idle "+
+			"%d-core node would have room for about %.0f such streams (an extrapolation, not a measurement).",
+			100*per, machine.Cores, float64(machine.Cores)/per)
+	}
+	b.WriteString("\n\n")
 	b.WriteString(res.Table())
 	if *allocs {
 		b.WriteString("\n")
