@@ -36,7 +36,10 @@ type FreezeConfig struct {
 	// first real change (EndHold default 0).
 	EpisodeConfig
 	// Threshold is the smallest change, as mean absolute luma difference (8-bit levels)
-	// in the most changed tile, that counts as a change (default 1.0).
+	// in the most changed tile, that counts as a change (default 2.0: an encoder
+	// refining a still picture through a 1 s GOP drifts it by up to about 1.3 levels
+	// in a tile before the next key frame, while the slowest real motion vigil is
+	// tested with, a one-pixel pan every six frames, moves it by more).
 	Threshold float64
 	// NoiseFactor scales the noise floor into the threshold (default 2).
 	NoiseFactor float64
@@ -50,7 +53,7 @@ func DefaultFreezeConfig() FreezeConfig {
 	return FreezeConfig{
 		Enabled:       true,
 		EpisodeConfig: EpisodeConfig{MinDuration: 2, EndHold: 0},
-		Threshold:     1.0,
+		Threshold:     2.0,
 		NoiseFactor:   2,
 		Lookback:      2,
 	}
