@@ -13,6 +13,8 @@ export CGO_ENABLED := 1
 
 include proto/proto.mk
 include deploy/deploy.mk
+include deploy/compose.mk
+include test/bench/bench.mk
 include test/distributed/distributed.mk
 include test/k8s/k8s.mk
 
@@ -41,9 +43,10 @@ vet:
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## bench: Go benchmarks plus vigil-vs-ffmpeg CPU ratios (see test/bench)
+## bench: Go benchmarks, then every results table of docs/results*.md (see test/bench)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./actors/...
+	$(MAKE) --no-print-directory bench-accuracy bench-cpu bench-streams bench-distributed
 
 clean:
 	rm -rf bin

@@ -1,0 +1,352 @@
+//go:build chaos
+
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	vigilv1 "github.com/vigil-monitor/vigil/proto/vigil/v1"
+)
+
+// nodeNames are the compose file's vigil services.
+var nodeNames = []string{"vigil1", "vigil2", "vigil3", "vigil4", "vigil5"}
+
+// cluster is the suite's compose project: its nodes, its source, the streams the
+// suite assigned, the faults it injected, and the recorders watching it.
+type cluster struct {
+	dc      *compose
+	nodes   []*node
+	byName  map[string]*node
+	streams map[string]string // id → URL, as assigned
+	ids     []string          // sorted
+
+	mu       sync.Mutex
+	sourceIP string
+	gateway  string // the host's address on the project network (the suite's own traffic)
+	windows  []downWindow
+
+	poll  *poller
+	watch *watcher
+}
+
+// downWindow is a time a node's process was dead (killed, stopped) or frozen
+// (paused); to is zero while it lasts.
+type downWindow struct {
+	node     string
+	from, to time.Time
+	frozen   bool
+}
+
+func newCluster(tb testing.TB) *cluster {
+	tb.Helper()
+	c := &cluster{dc: newCompose(repoRoot(tb)), byName: map[string]*node{}, streams: map[string]string{}}
+	for _, name := range nodeNames {
+		n := &node{name: name}
+		c.nodes = append(c.nodes, n)
+		c.byName[name] = n
+	}
+	for i := range cfg.streams {
+		id := fmt.Sprintf("s%02d", i)
+		c.streams[id] = fmt.Sprintf("http://source:8090/ch/%d.ts", i%cfg.channels)
+		c.ids = append(c.ids, id)
+	}
+	return c
+}
+
+// up starts the project from scratch (removing what an earlier run left) and waits
+// until every container is healthy.
+func (c *cluster) up(tb testing.TB, fresh bool) {
+	tb.Helper()
+	if _, err := docker("image", "inspect", cfg.image); err != nil {
+		tb.Fatalf("image %s: %v (build it with make image)", cfg.image, err)
+	}
+	if fresh {
+		if _, err := c.dc.run("down", "-v", "-t", "5"); err != nil {
+			tb.Fatalf("clean up an earlier run: %v", err)
+		}
+	}
+	if _, err := c.dc.run("up", "-d"); err != nil {
+		tb.Fatal(err)
+	}
+	c.refreshAll(tb)
+	waitFor(tb, "every container healthy", 3*time.Minute, func() (bool, string) {
+		var waiting []string
+		for _, svc := range append([]string{"source"}, nodeNames...) {
+			id, err := c.dc.containerID(svc)
+			if err != nil {
+				return false, err.Error()
+			}
+			st, err := inspect(id)
+			if err != nil || st.Health != "healthy" {
+				waiting = append(waiting, fmt.Sprintf("%s=%s", svc, st.Health))
+			}
+		}
+		return len(waiting) == 0, strings.Join(waiting, " ")
+	})
+	for _, n := range c.nodes {
+		n.setStatus(nodeUp)
+	}
+}
+
+// refreshAll looks every container up again.
+func (c *cluster) refreshAll(tb testing.TB) {
+	tb.Helper()
+	for _, n := range c.nodes {
+		if err := n.refresh(c.dc); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	id, err := c.dc.containerID("source")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := inspect(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.mu.Lock()
+	c.sourceIP, c.gateway = st.IP, st.Gateway
+	c.mu.Unlock()
+}
+
+// down removes the project (with its volumes when volumes is set).
+func (c *cluster) down(tb testing.TB, volumes bool) {
+	tb.Helper()
+	args := []string{"down", "-t", "60"}
+	if volumes {
+		args = append(args, "-v")
+	}
+	at := time.Now()
+	if _, err := c.dc.run(args...); err != nil {
+		tb.Error(err)
+	}
+	for _, n := range c.nodes {
+		n.setStatus(nodeDown)
+		c.markDown(n, at, false)
+	}
+}
+
+// assignAll assigns the suite's streams through one node's admin API.
+func (c *cluster) assignAll(tb testing.TB, via *node) {
+	tb.Helper()
+	for _, id := range c.ids {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		_, err := via.admin().AssignStream(ctx, &vigilv1.AssignStreamRequest{Spec: &vigilv1.StreamSpec{
+			Id: id, Url: c.streams[id], Labels: map[string]string{"suite": "chaos"}}})
+		cancel()
+		if err != nil {
+			tb.Fatalf("assign %s via %s: %v", id, via, err)
+		}
+	}
+}
+
+// upNodes returns the nodes the suite has not killed, stopped or paused.
+func (c *cluster) upNodes() []*node {
+	var out []*node
+	for _, n := range c.nodes {
+		if n.getStatus() == nodeUp {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *cluster) markDown(n *node, at time.Time, frozen bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.windows = append(c.windows, downWindow{node: n.name, from: at, frozen: frozen})
+}
+
+func (c *cluster) markUp(n *node, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.windows) - 1; i >= 0; i-- {
+		if w := &c.windows[i]; w.node == n.name && w.to.IsZero() {
+			w.to = at
+		}
+	}
+}
+
+func (c *cluster) downWindows() []downWindow {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.windows)
+}
+
+// kill sends SIGKILL to a node. Its process is dead from the moment the command is
+// issued (an upper bound on its last decoded frame: gaps are measured from here).
+func (c *cluster) kill(tb testing.TB, n *node) time.Time {
+	tb.Helper()
+	_, _, id := n.addr()
+	at := time.Now()
+	n.setStatus(nodeDown)
+	c.markDown(n, at, false)
+	if _, err := docker("kill", "-s", "KILL", id); err != nil {
+		tb.Fatal(err)
+	}
+	return at
+}
+
+// stop stops a node gracefully (SIGTERM: it drains, then exits) and requires exit
+// status 0. It returns when the process has exited.
+func (c *cluster) stop(tb testing.TB, n *node) time.Time {
+	tb.Helper()
+	_, _, id := n.addr()
+	at := time.Now()
+	n.setStatus(nodeDown)
+	if _, err := docker("stop", "-t", "45", id); err != nil {
+		tb.Fatal(err)
+	}
+	st, err := inspect(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.markDown(n, st.FinishedAt, false)
+	if st.ExitCode != 0 {
+		tb.Errorf("%s exited with status %d after SIGTERM, want 0", n, st.ExitCode)
+	}
+	return at
+}
+
+// start starts a stopped or killed node again.
+func (c *cluster) start(tb testing.TB, n *node) {
+	tb.Helper()
+	_, _, id := n.addr()
+	if _, err := docker("start", id); err != nil {
+		tb.Fatal(err)
+	}
+	c.markUp(n, time.Now())
+	if err := n.refresh(c.dc); err != nil {
+		tb.Fatal(err)
+	}
+	n.setStatus(nodeUp)
+}
+
+// pause freezes a node (SIGSTOP of its cgroup).
+func (c *cluster) pause(tb testing.TB, n *node) time.Time {
+	tb.Helper()
+	_, _, id := n.addr()
+	at := time.Now()
+	n.setStatus(nodePaused)
+	c.markDown(n, at, true)
+	if _, err := docker("pause", id); err != nil {
+		tb.Fatal(err)
+	}
+	return at
+}
+
+func (c *cluster) unpause(tb testing.TB, n *node) time.Time {
+	tb.Helper()
+	_, _, id := n.addr()
+	if _, err := docker("unpause", id); err != nil {
+		tb.Fatal(err)
+	}
+	at := time.Now()
+	c.markUp(n, at)
+	n.setStatus(nodeUp)
+	return at
+}
+
+// partition cuts the nodes into the given groups: every node drops every packet
+// from the nodes of the other groups. The source and the host stay reachable.
+func (c *cluster) partition(tb testing.TB, groups ...[]*node) time.Time {
+	tb.Helper()
+	at := time.Now()
+	for gi, g := range groups {
+		var others []string
+		for gj, o := range groups {
+			if gj != gi {
+				for _, n := range o {
+					ip, _, _ := n.addr()
+					others = append(others, ip)
+				}
+			}
+		}
+		for _, n := range g {
+			_, pid, _ := n.addr()
+			if err := dropFrom(pid, others); err != nil {
+				tb.Fatalf("partition %s: %v", n, err)
+			}
+		}
+	}
+	return at
+}
+
+// lossy makes every running node drop a random share p of the packets it receives.
+func (c *cluster) lossy(tb testing.TB, p float64) time.Time {
+	tb.Helper()
+	c.mu.Lock()
+	spare := []string{c.gateway}
+	c.mu.Unlock()
+	at := time.Now()
+	for _, n := range c.upNodes() {
+		_, pid, _ := n.addr()
+		if err := lose(pid, p, spare); err != nil {
+			tb.Fatalf("loss on %s: %v", n, err)
+		}
+	}
+	return at
+}
+
+// healNetwork removes every network fault from every running node.
+func (c *cluster) healNetwork(tb testing.TB) time.Time {
+	tb.Helper()
+	for _, n := range c.nodes {
+		if n.getStatus() == nodeDown {
+			continue
+		}
+		_, pid, _ := n.addr()
+		if err := heal(pid); err != nil {
+			tb.Errorf("heal %s: %v", n, err)
+		}
+	}
+	return time.Now()
+}
+
+// source sends a fault request to the live source: "stall?seconds=S" or "reset".
+func (c *cluster) source(tb testing.TB, channel int, what string) {
+	tb.Helper()
+	c.mu.Lock()
+	ip := c.sourceIP
+	c.mu.Unlock()
+	url := fmt.Sprintf("http://%s:8090/ch/%d/%s", ip, channel, what)
+	resp, err := http.Post(url, "", nil)
+	if err != nil {
+		tb.Fatalf("source %s: %v", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		tb.Fatalf("source %s: %s", url, resp.Status)
+	}
+}
+
+// waitFor polls cond every 250 ms until it holds or within passes; cond describes
+// what it saw, for the failure message.
+func waitFor(tb testing.TB, what string, within time.Duration, cond func() (bool, string)) {
+	tb.Helper()
+	if !poll(within, cond) {
+		_, saw := cond()
+		tb.Fatalf("%s: not within %v; last seen: %s", what, within, saw)
+	}
+}
+
+// poll polls cond every 250 ms until it holds (true) or within passes (false).
+func poll(within time.Duration, cond func() (bool, string)) bool {
+	deadline := time.Now().Add(within)
+	for {
+		if ok, _ := cond(); ok {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
