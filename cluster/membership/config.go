@@ -60,8 +60,15 @@ type Config struct {
 	// JoinBackoff is the first wait between join attempts; it doubles up to
 	// JoinMaxBackoff.
 	JoinBackoff time.Duration
-	// JoinMaxBackoff caps the wait between join attempts.
+	// JoinMaxBackoff caps the wait between join attempts while this node is alone.
 	JoinMaxBackoff time.Duration
+	// ReconnectInterval is how often a node that holds some members dead (not
+	// departed) asks a few of them for a state exchange, and how often a node with
+	// seeds checks that it is not alone. memberlist stops talking to a dead node
+	// after GossipToTheDeadTime, and a node rejoins its seeds only when it is alone,
+	// so without this the two sides of a healed network partition — each with more
+	// than one member — would never merge again.
+	ReconnectInterval time.Duration
 	// ReadyTimeout is how long a node with seeds waits to reach another member
 	// before it declares itself ready anyway (it may be the first node up).
 	ReadyTimeout time.Duration
@@ -99,11 +106,14 @@ func DefaultConfig() Config {
 		Memberlist:     ml,
 		JoinBackoff:    250 * time.Millisecond,
 		JoinMaxBackoff: 15 * time.Second,
-		ReadyTimeout:   5 * time.Second,
-		LeaveTimeout:   2 * time.Second,
-		InboxSize:      4096,
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Clock:          time.Now,
+		// Short enough that a healed partition merges within seconds; a dead member
+		// that does not answer costs one connection attempt (≤ TCPTimeout) per round.
+		ReconnectInterval: 3 * time.Second,
+		ReadyTimeout:      5 * time.Second,
+		LeaveTimeout:      2 * time.Second,
+		InboxSize:         4096,
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock:             time.Now,
 	}
 }
 
@@ -128,6 +138,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("membership: bad join backoff %v..%v", c.JoinBackoff, c.JoinMaxBackoff)
 	case c.InboxSize <= 0:
 		return fmt.Errorf("membership: inbox size %d", c.InboxSize)
+	case c.ReconnectInterval <= 0:
+		return fmt.Errorf("membership: reconnect interval %v", c.ReconnectInterval)
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now

@@ -357,13 +357,12 @@ func (m *Membership) notifyChanged() {
 	}
 }
 
-// joinLoop joins the seeds with backoff until it reaches another member, then
-// checks every JoinMaxBackoff that it is not alone and joins again if it is (after
-// a whole-cluster restart the seeds may come up after this node).
+// joinLoop joins the seeds with backoff until it reaches another member. From then
+// on, every ReconnectInterval, it reconnects to members it holds dead, and joins
+// the seeds again if it finds itself alone (after a whole-cluster restart the seeds
+// may come up after this node). A node without seeds only reconnects.
 func (m *Membership) joinLoop() {
-	if len(m.cfg.Join) == 0 {
-		return
-	}
+	seeds := len(m.cfg.Join) > 0
 	readyTimer := time.NewTimer(m.cfg.ReadyTimeout)
 	defer readyTimer.Stop()
 	wait := time.Duration(0)
@@ -375,27 +374,72 @@ func (m *Membership) joinLoop() {
 			return
 		case <-readyTimer.C:
 			t.Stop()
-			m.log.Info("no seed reachable yet; serving as the first node", "seeds", m.cfg.Join)
-			m.setReady()
-			wait = 0
+			select {
+			case <-m.ready: // joined already
+			default:
+				m.log.Info("no seed reachable yet; serving as the first node", "seeds", m.cfg.Join)
+				m.setReady()
+				wait = 0
+			}
 			continue
 		case <-t.C:
 		}
-		if m.ml.NumMembers() > 1 {
+		if !seeds || m.ml.NumMembers() > 1 {
 			m.setReady()
-			wait = m.cfg.JoinMaxBackoff
+			m.reconnect()
+			wait = m.cfg.ReconnectInterval
 			continue
 		}
 		n, err := m.ml.Join(m.cfg.Join)
 		if m.ml.NumMembers() > 1 {
 			m.log.Info("joined", "seeds", m.cfg.Join, "contacted", n, "members", m.ml.NumMembers())
 			m.setReady()
-			wait = m.cfg.JoinMaxBackoff
+			wait = m.cfg.ReconnectInterval
 			continue
 		}
 		m.log.Debug("join", "seeds", m.cfg.Join, "err", err)
+		m.reconnect() // the seeds may be gone while other members are only cut off
 		wait = nextBackoff(wait, m.cfg.JoinBackoff, m.cfg.JoinMaxBackoff)
 	}
+}
+
+// reconnectFanout bounds the dead members one reconnect round contacts.
+const reconnectFanout = 3
+
+// reconnect asks up to reconnectFanout members this node holds dead (not departed),
+// at random and concurrently, for a push/pull exchange, and waits for the answers
+// (each at most TCPTimeout). A member that answers was cut off, not dead: memberlist
+// stops talking to dead nodes, so only an exchange like this merges the two sides of
+// a healed partition.
+func (m *Membership) reconnect() {
+	m.mu.Lock()
+	var addrs []string
+	for _, mem := range m.members {
+		if mem.State == StateDead {
+			addrs = append(addrs, mem.Addr)
+		}
+	}
+	m.mu.Unlock()
+	if len(addrs) == 0 {
+		return
+	}
+	rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
+	var wg sync.WaitGroup
+	for _, addr := range addrs[:min(len(addrs), reconnectFanout)] {
+		wg.Go(func() {
+			// Twice: in the first exchange each side only learns that the other holds
+			// it dead and refutes that with a higher incarnation; the second carries
+			// the refutations across, and each side takes the other for alive again.
+			for range 2 {
+				if _, err := m.ml.Join([]string{addr}); err != nil {
+					m.log.Debug("reconnect", "addr", addr, "err", err)
+					return
+				}
+			}
+			m.log.Info("reconnected to a member held dead", "addr", addr)
+		})
+	}
+	wg.Wait()
 }
 
 // nextBackoff doubles d within [min, max] and adds up to 20% jitter.

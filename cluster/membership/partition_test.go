@@ -1,0 +1,232 @@
+package membership
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// network is a loopback network that can be cut into groups: a node's packets and
+// connections to a node of another group are lost, as behind a firewall that drops
+// them (a packet vanishes without an error; a connection attempt hangs until its
+// timeout). Every node of a test goes through it, so cutting outbound traffic cuts
+// both directions.
+type network struct {
+	mu    sync.Mutex
+	group map[string]int // gossip address → group; absent: group 0
+	cut   bool
+	heal  chan struct{} // closed by Heal: ends the hanging dials
+}
+
+func newNetwork() *network { return &network{group: map[string]int{}, heal: make(chan struct{})} }
+
+// Cut splits the nodes into the given groups (by gossip address).
+func (nw *network) Cut(groups ...[]string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	clear(nw.group)
+	for i, g := range groups {
+		for _, addr := range g {
+			nw.group[addr] = i
+		}
+	}
+	nw.cut = true
+	nw.heal = make(chan struct{})
+}
+
+// Heal joins the groups again.
+func (nw *network) Heal() {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.cut {
+		nw.cut = false
+		close(nw.heal)
+	}
+}
+
+// blocked reports whether traffic from one gossip address to another is lost, and
+// the channel closed when the cut heals.
+func (nw *network) blocked(from, to string) (bool, <-chan struct{}) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	return nw.cut && nw.group[from] != nw.group[to], nw.heal
+}
+
+// cutTransport is one node's memberlist transport on a network.
+type cutTransport struct {
+	*memberlist.NetTransport
+	nw   *network
+	self string // this node's gossip address
+}
+
+var _ memberlist.NodeAwareTransport = (*cutTransport)(nil)
+
+func (t *cutTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
+}
+
+func (t *cutTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	if cut, _ := t.nw.blocked(t.self, a.Addr); cut {
+		return time.Now(), nil // sent, and lost on the way
+	}
+	return t.NetTransport.WriteToAddress(b, a)
+}
+
+func (t *cutTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	return t.DialAddressTimeout(memberlist.Address{Addr: addr}, timeout)
+}
+
+func (t *cutTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+	if cut, healed := t.nw.blocked(t.self, a.Addr); cut {
+		// A dropped SYN: the dial hangs until its timeout (or, as a retransmitted
+		// SYN would, gets through once the network heals).
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			return nil, fmt.Errorf("dial %s: i/o timeout (network cut)", a.Addr)
+		case <-healed:
+		}
+	}
+	return t.NetTransport.DialAddressTimeout(a, timeout)
+}
+
+// onNetwork makes a node's memberlist use a transport on nw.
+func onNetwork(tb testing.TB, nw *network) func(*Config) {
+	return func(c *Config) {
+		nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{BindAddrs: []string{"127.0.0.1"}})
+		if err != nil {
+			tb.Fatalf("transport: %v", err)
+		}
+		self := net.JoinHostPort("127.0.0.1", fmt.Sprint(nt.GetAutoBindPort()))
+		c.Memberlist.Transport = &cutTransport{NetTransport: nt, nw: nw, self: self}
+	}
+}
+
+// TestPartitionHeals cuts a five-node cluster 2|3 until each side holds the other
+// dead for longer than memberlist gossips to the dead, heals the network, and
+// checks that both sides merge into one cluster again by themselves, within the
+// chaos suite's convergence period (15 s; docs/chaos.md).
+func TestPartitionHeals(t *testing.T) {
+	const limit = 15 * time.Second
+	nw := newNetwork()
+	setup := func(c *Config) {
+		onNetwork(t, nw)(c)
+		// Past this, memberlist neither gossips to nor probes a dead node: only
+		// Membership's reconnect rounds can bring the sides together.
+		c.Memberlist.GossipToTheDeadTime = time.Second
+	}
+	// Every node has seeds (as in docker-compose and Kubernetes), but a node without
+	// any must reconnect as well: n0 has none.
+	seedless := startNode(t, "n0", setup)
+	nodes := []testNode{seedless}
+	for i := 1; i < 5; i++ {
+		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), func(c *Config) { setup(c); joining(seedless)(c) }))
+	}
+	for _, n := range nodes {
+		waitFor(t, 10*time.Second, n.Name()+" to see 5 members", func() bool { return len(alive(n)) == 5 })
+	}
+	a, b := nodes[:2], nodes[2:]
+	addrs := func(ns []testNode) (out []string) {
+		for _, n := range ns {
+			out = append(out, n.Addr())
+		}
+		return out
+	}
+	names := func(ns []testNode) (out []string) {
+		for _, n := range ns {
+			out = append(out, n.Name())
+		}
+		slices.Sort(out)
+		return out
+	}
+	// sees reports whether n holds exactly want alive.
+	sees := func(n testNode, want []string) bool {
+		var got []string
+		for name := range alive(n) {
+			got = append(got, name)
+		}
+		slices.Sort(got)
+		return slices.Equal(got, want)
+	}
+
+	cut := time.Now()
+	nw.Cut(addrs(a), addrs(b))
+	t.Cleanup(nw.Heal)
+	for _, side := range [][]testNode{a, b} {
+		for _, n := range side {
+			waitFor(t, 20*time.Second, n.Name()+" to hold the other side dead", func() bool { return sees(n, names(side)) })
+		}
+	}
+	t.Logf("both sides held each other dead %v after the cut", time.Since(cut).Round(time.Millisecond))
+	// Stay cut well past GossipToTheDeadTime, with reconnect rounds failing (each
+	// hangs on its dials for TCPTimeout) on both sides, and check the split holds:
+	// nothing leaks through the cut network.
+	holds(t, 2*time.Second, "the split", func() bool {
+		return sees(a[0], names(a)) && sees(a[1], names(a)) && sees(b[0], names(b)) && sees(b[1], names(b)) && sees(b[2], names(b))
+	})
+
+	healed := time.Now()
+	nw.Heal()
+	all := names(nodes)
+	for _, n := range nodes {
+		waitFor(t, limit, n.Name()+" to see all 5 alive after the heal", func() bool { return sees(n, all) })
+	}
+	took := time.Since(healed)
+	t.Logf("every node saw all 5 alive %v after the heal (limit %v)", took.Round(time.Millisecond), limit)
+	// And they stay merged: no member is declared dead again (a refutation race).
+	holds(t, 3*time.Second, "all 5 alive on every node", func() bool {
+		for _, n := range nodes {
+			if !sees(n, all) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// holds checks cond every 20 ms for d and fails the test the first time it is false.
+func holds(tb testing.TB, d time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if !cond() {
+			tb.Fatalf("%s did not hold for %v", what, d)
+		}
+	}
+}
+
+// TestReconnectWithoutSeeds checks the other way a side can be left alone: a node
+// with no seeds that was cut off from its only peer (1|1) finds it again.
+func TestReconnectWithoutSeeds(t *testing.T) {
+	nw := newNetwork()
+	setup := func(c *Config) {
+		onNetwork(t, nw)(c)
+		c.Memberlist.GossipToTheDeadTime = time.Second
+		c.ReconnectInterval = 500 * time.Millisecond
+	}
+	a := startNode(t, "a", setup)
+	b := startNode(t, "b", setup)
+	// b joins a by hand, so that neither has seeds: only reconnect rounds can merge them.
+	if _, err := b.ml.Join([]string{a.Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []testNode{a, b} {
+		waitFor(t, 5*time.Second, n.Name()+" to see 2 members", func() bool { return len(alive(n)) == 2 })
+	}
+	nw.Cut([]string{a.Addr()}, []string{b.Addr()})
+	t.Cleanup(nw.Heal)
+	for _, n := range []testNode{a, b} {
+		waitFor(t, 20*time.Second, n.Name()+" to hold the other dead", func() bool { return len(alive(n)) == 1 })
+	}
+	// Past GossipToTheDeadTime, so that only reconnect rounds can end the split.
+	holds(t, 2*time.Second, "the split", func() bool { return len(alive(a)) == 1 && len(alive(b)) == 1 })
+	nw.Heal()
+	for _, n := range []testNode{a, b} {
+		waitFor(t, 10*time.Second, n.Name()+" to see 2 alive after the heal", func() bool { return len(alive(n)) == 2 })
+	}
+}
