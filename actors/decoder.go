@@ -10,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/vigil-monitor/vigil/media"
+	"github.com/vigil-monitor/vigil/media/detect"
 )
 
 // errInputEnded is how a live stream sees its input end: the source went away and
@@ -29,6 +30,24 @@ type run struct {
 	loops  atomic.Int32  // decoder goroutines running (0 or 1)
 	pts    atomic.Uint64 // float64 bits of the latest media time seen
 	offset atomic.Uint64 // float64 bits: media time the next input starts at
+}
+
+// defect records an event in the stream's open set and publishes it. Detector actors
+// call it directly rather than sending it to the supervisor: protoactor delivers a
+// child's Terminated (a system message) ahead of user messages still queued, so an
+// event a detector emits while it closes on the way out would otherwise be dropped
+// with the stopping supervisor's mailbox. Safe for concurrent use.
+func (r *run) defect(e detect.Event) {
+	s := r.s
+	s.mu.Lock()
+	if e.Ended {
+		delete(s.open, e.Type)
+	} else {
+		s.open[e.Type] = e
+		s.defects[e.Type]++
+	}
+	s.mu.Unlock()
+	r.node.publish(s, Event{Kind: DefectEvent, Defect: e})
 }
 
 func (r *run) lastPTS() float64 { return math.Float64frombits(r.pts.Load()) }

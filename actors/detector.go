@@ -48,28 +48,25 @@ func (d *detectorSlot) free() {
 	<-d.queue
 }
 
-// detectorActor runs one detector over the frames its slot receives and sends the
-// defects it finds to its parent, the stream supervisor.
+// detectorActor runs one detector over the frames its slot receives and records the
+// defects it finds with emit (run.defect: the stream's open set and the event bus).
 type detectorActor struct {
 	det    detect.Detector
 	last   float64 // media time of the latest frame seen
 	newDet func() (detect.Detector, error)
-	ctx    actor.Context
 	emit   detect.Emit
 }
 
-func newDetectorActor(newDet func() (detect.Detector, error)) actor.Producer {
-	return func() actor.Actor { return &detectorActor{newDet: newDet} }
+func newDetectorActor(newDet func() (detect.Detector, error), emit detect.Emit) actor.Producer {
+	return func() actor.Actor { return &detectorActor{newDet: newDet, emit: emit} }
 }
 
 // Receive handles frames and control messages. A panic in the detector restarts this
 // actor alone (the supervisor's strategy); the frame that caused it is released by the
 // deferred release on the way out.
 func (a *detectorActor) Receive(ctx actor.Context) {
-	a.ctx = ctx
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		a.emit = func(e detect.Event) { ctx.Send(ctx.Parent(), &defectFound{Event: e}) }
 		d, err := a.newDet()
 		if err != nil {
 			panic(err) // configuration was validated before spawning; this is a bug

@@ -53,9 +53,6 @@ type releaser interface{ release() }
 // flushDetector ends the detector's open defects at media time At.
 type flushDetector struct{ At float64 }
 
-// defectFound is a detector's event on its way to the supervisor.
-type defectFound struct{ Event detect.Event }
-
 // loopExited tells the supervisor that the decoder goroutine has returned and closed
 // its input; no frame from it can arrive any more.
 type loopExited struct{}

@@ -273,3 +273,47 @@ func TestSlowDetectorDropsFramesWithoutSlowingTheDecoder(t *testing.T) {
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
+
+// TestDefectOpenAtEndOfInputIsReported scans clips that end in the middle of a black
+// picture, many at once so that detectors close while their supervisors stop: every
+// stream must report the black's start and its end (at the end of the input) before
+// it reports Stopped.
+func TestDefectOpenAtEndOfInputIsReported(t *testing.T) {
+	clip := blackClip(t, "5") // black from 2 s to the end
+	n := testNode(t, ScanConfig())
+	sub := n.Subscribe(0)
+	const streams = 12
+	for i := range streams {
+		if err := n.Start(StreamSpec{ID: fmt.Sprintf("clip-%d", i), URL: clip}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopped := map[string]bool{}
+	evs := collect(t, sub, 2*time.Minute, func(e Event) bool {
+		if e.Kind == StateEvent && e.State == Stopped {
+			stopped[e.Stream] = true
+		}
+		return len(stopped) == streams
+	})
+	ended := map[string]int{}
+	done := map[string]bool{}
+	for _, e := range evs {
+		switch {
+		case e.Kind == StateEvent && e.State == Stopped:
+			done[e.Stream] = true
+		case e.Kind == DefectEvent && e.Defect.Ended && e.Defect.Type == detect.Black:
+			if done[e.Stream] {
+				t.Errorf("%s: black ended after the stream stopped", e.Stream)
+			}
+			ended[e.Stream]++
+			if math.Abs(e.Defect.Start-2) > 0.3 || math.Abs(e.Defect.End-5) > 0.3 {
+				t.Errorf("%s: black %.2f–%.2f s, want 2–5 s", e.Stream, e.Defect.Start, e.Defect.End)
+			}
+		}
+	}
+	for i := range streams {
+		if id := fmt.Sprintf("clip-%d", i); ended[id] != 1 {
+			t.Errorf("%s: %d ended black defects, want 1", id, ended[id])
+		}
+	}
+}

@@ -53,8 +53,6 @@ func (a *supervisorActor) Receive(ctx actor.Context) {
 		a.inputFailed(ctx, m.Err)
 	case *inputEnded:
 		a.beginStop(ctx)
-	case *defectFound:
-		a.defect(m.Event)
 	case *stopStream:
 		a.beginStop(ctx)
 	case *actor.Terminated:
@@ -106,7 +104,7 @@ func (a *supervisorActor) start(ctx actor.Context) {
 				}
 			}
 			return all[idx], nil
-		}))
+		}, r.defect))
 		pid := ctx.Spawn(props)
 		a.children[pid.Id] = true
 		slot := &detectorSlot{typ: typ, pid: pid, video: video, audio: audio,
@@ -162,19 +160,8 @@ func (a *supervisorActor) endNoSignal() {
 	a.defect(e)
 }
 
-// defect records a detector's event in the stream's open set and publishes it.
-func (a *supervisorActor) defect(e detect.Event) {
-	s := a.r.s
-	s.mu.Lock()
-	if e.Ended {
-		delete(s.open, e.Type)
-	} else {
-		s.open[e.Type] = e
-		s.defects[e.Type]++
-	}
-	s.mu.Unlock()
-	a.r.node.publish(s, Event{Kind: DefectEvent, Defect: e})
-}
+// defect records an event of the stream (see run.defect).
+func (a *supervisorActor) defect(e detect.Event) { a.r.defect(e) }
 
 func (a *supervisorActor) beginStop(ctx actor.Context) {
 	if !a.stopping {
