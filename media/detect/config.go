@@ -150,7 +150,9 @@ func (c *Config) fields() []field {
 	f := &c.Freeze
 	add("freeze", &f.Enabled, &f.EpisodeConfig,
 		num("freeze.threshold", &f.Threshold, 0.01, 64),
+		num("freeze.hold_factor", &f.HoldFactor, 1, 10),
 		num("freeze.noise_factor", &f.NoiseFactor, 0, 10),
+		num("freeze.max_noise", &f.MaxNoise, 0, 64),
 		num("freeze.lookback", &f.Lookback, 0, 10))
 	k := &c.Blockiness
 	add("blockiness", &k.Enabled, &k.EpisodeConfig,

@@ -17,8 +17,10 @@ import (
 //
 // The threshold is noise-aware: it is the larger of Threshold and NoiseFactor times the
 // stream's recent noise floor (the smallest frame-to-frame difference over the last
-// second, in the least changed of the tiles), so a still picture with grain or sensor
-// noise is still a freeze.
+// second, in the least changed of the tiles, capped at MaxNoise), so a still picture
+// with grain or sensor noise is still a freeze. Once a freeze is reported the
+// threshold is HoldFactor times larger (hysteresis), so the encoder's refinement of
+// the still does not end it.
 //
 // When a freeze begins, the encoder may keep refining the still for a second or more,
 // and a key frame may re-code it: those look like small changes. So when a still
@@ -36,13 +38,19 @@ type FreezeConfig struct {
 	// first real change (EndHold default 0).
 	EpisodeConfig
 	// Threshold is the smallest change, as mean absolute luma difference (8-bit levels)
-	// in the most changed tile, that counts as a change (default 2.0: an encoder
-	// refining a still picture through a 1 s GOP drifts it by up to about 1.3 levels
-	// in a tile before the next key frame, while the slowest real motion vigil is
-	// tested with, a one-pixel pan every six frames, moves it by more).
+	// in the most changed tile, that counts as a change (default 1.0).
 	Threshold float64
+	// HoldFactor scales the threshold once a freeze has been reported (default 2): an
+	// encoder refining a still picture through a 1 s GOP drifts it by up to about 1.3
+	// levels in a tile before the next key frame, which must not end the freeze, while
+	// starting one stays as strict as Threshold says.
+	HoldFactor float64
 	// NoiseFactor scales the noise floor into the threshold (default 2).
 	NoiseFactor float64
+	// MaxNoise caps the noise floor, in levels (default 4). Grain and sensor noise
+	// stay well under it; a picture whose every tile changes by more from frame to
+	// frame (a scrolling fine texture, a cellular automaton) is moving, not noisy.
+	MaxNoise float64
 	// Lookback is how far back, in seconds, the start of a freeze is searched for
 	// (default 2).
 	Lookback float64
@@ -53,8 +61,10 @@ func DefaultFreezeConfig() FreezeConfig {
 	return FreezeConfig{
 		Enabled:       true,
 		EpisodeConfig: EpisodeConfig{MinDuration: 2, EndHold: 0},
-		Threshold:     2.0,
+		Threshold:     1.0,
+		HoldFactor:    2,
 		NoiseFactor:   2,
+		MaxNoise:      4,
 		Lookback:      2,
 	}
 }
@@ -181,7 +191,10 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	d.noiseHead = (d.noiseHead + 1) % noiseRing
 	d.prev.copyFrom(cur)
 
-	th := math.Max(d.cfg.Threshold, d.cfg.NoiseFactor*d.noiseFloor(t))
+	th := math.Max(d.cfg.Threshold, d.cfg.NoiseFactor*math.Min(d.noiseFloor(t), d.cfg.MaxNoise))
+	if d.ep.open {
+		th *= d.cfg.HoldFactor
+	}
 	if rd <= th {
 		d.pendingKey = false
 		from := d.refPTS
