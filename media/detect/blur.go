@@ -10,9 +10,10 @@ import (
 
 // BlurConfig configures the blur detector.
 //
-// Sharpness is measured with OpenCV on the shared working picture (the luma
-// point-sampled at most 160 pixels wide, see analysis.go: blur at full size is still
-// blur there, and it costs a fraction of filtering the whole picture), as the standard
+// Sharpness is measured with OpenCV on the luma point-sampled at most 320 pixels wide
+// (blurMaxWidth: blur at full size is still blur there, at a fraction of the cost of
+// filtering the whole picture; the shared 160-pixel working picture aliases fine
+// detail such as single-pixel cells into noise that no blur removes), as the standard
 // deviation of its Laplacian divided by the standard deviation of the picture itself:
 // fine detail relative to contrast, so a change of brightness or contrast is not taken
 // for blur. Sharpness changes slowly, so pictures are judged at most every 0.1 s
@@ -20,7 +21,9 @@ import (
 // Ratio times the stream's own recent sharpness: a baseline that rises within seconds
 // when the picture gets sharper but falls only with time constant Adapt, so it does not
 // follow a blurred picture down quickly. Black and flat pictures (too little contrast
-// to judge) neither count nor move the baseline.
+// to judge: a luma standard deviation under 3 levels) neither count nor move the
+// baseline; a heavy blur of fine texture brings the deviation down to about 4 levels,
+// and must still be judged.
 type BlurConfig struct {
 	// Enabled turns the detector on (key blur.enabled).
 	Enabled bool
@@ -52,7 +55,8 @@ func DefaultBlurConfig() BlurConfig {
 const (
 	blurInterval = 0.1 // seconds between judged pictures
 	blurUpTau    = 2.0 // seconds for the baseline to follow sharpness up
-	blurMinStd   = 6.0 // luma standard deviation below which a picture is flat
+	blurMinStd   = 3.0 // luma standard deviation below which a picture is flat
+	blurMaxWidth = 320 // the widest picture sharpness is measured on
 )
 
 // BlurDetector reports a loss of detail relative to the stream's own recent level.
@@ -102,7 +106,7 @@ func (d *BlurDetector) open() {
 
 // sharpness returns the sharpness of f and its luma standard deviation.
 func (d *BlurDetector) sharpness(f *media.VideoFrame) (sharp, std float64, ok bool) {
-	d.pic.copyFrom(&analyze(f).pic)
+	d.pic.sample(f, blurMaxWidth)
 	if d.pic.w < 3 || d.pic.h < 3 {
 		return 0, 0, false
 	}

@@ -52,5 +52,10 @@ func TestBlurConformance(t *testing.T) {
 			want: []truth{{typ: Blur, start: 3, end: 6.04}}},
 		{name: "mandelbrot blur 3-6s", clip: clip{video: "mandelbrot=s={W}x{H}:r={R},gblur=sigma=3:enable='between(t,3,6)'"},
 			want: []truth{{typ: Blur, start: 3, end: 6.04}}},
+		// Single-pixel cells: point-sampled to 160 pixels they alias into noise, and
+		// blurred they lose most of their contrast (luma deviation ~4 levels).
+		{name: "fine texture (life) blur 3-6s", clip: clip{video: "life=s={W}x{H}:r={R}:mold=10:ratio=0.3:seed=3:life_color=#d8c070:death_color=#302440:mold_color=#407050,gblur=sigma=4:enable='between(t,3,6)'"},
+			want: []truth{{typ: Blur, start: 3, end: 6.04}}},
+		{name: "clean fine texture (life)", clip: clip{video: "life=s={W}x{H}:r={R}:mold=10:ratio=0.3:seed=3:life_color=#d8c070:death_color=#302440:mold_color=#407050"}},
 	})
 }
