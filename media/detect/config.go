@@ -95,6 +95,21 @@ func (c *Config) Set(key string, value float64) error {
 	return fmt.Errorf("%w %q (valid keys: %s)", ErrUnknownKey, key, strings.Join(c.Keys(), ", "))
 }
 
+// Range returns the smallest and largest value Set accepts for key (0 and 1 for
+// ".enabled" keys), or an error wrapping ErrUnknownKey.
+func (c *Config) Range(key string) (lo, hi float64, err error) {
+	for _, f := range c.fields() {
+		if f.key != key {
+			continue
+		}
+		if f.flag != nil {
+			return 0, 1, nil
+		}
+		return f.min, f.max, nil
+	}
+	return 0, 0, fmt.Errorf("%w %q", ErrUnknownKey, key)
+}
+
 // Get returns the value of key as Set takes it (1 or 0 for ".enabled" keys).
 func (c *Config) Get(key string) (float64, error) {
 	for _, f := range c.fields() {
