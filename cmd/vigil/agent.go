@@ -45,6 +45,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	acfg.Media.AllowFile = f.allowFile
 	acfg.Media.Loop = true
 	acfg.Media.AnalyzeDuration = f.analyze
+	acfg.Media.NoSignalTimeout, acfg.Media.ReadTimeout = f.noSignal, f.noSignal
 	anode, err := actors.NewNode(acfg)
 	if err != nil {
 		return err

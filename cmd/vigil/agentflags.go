@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-monitor/vigil/cluster"
 	"github.com/vigil-monitor/vigil/cluster/membership"
+	"github.com/vigil-monitor/vigil/media"
 )
 
 const agentUsage = `[flags]
@@ -50,6 +51,7 @@ type agentFlags struct {
 	gossipKeyFile string
 	drainTimeout  time.Duration
 	analyze       time.Duration
+	noSignal      time.Duration
 	allowFile     bool
 	streams       multiFlag
 	thresholds    thresholdFlag
@@ -76,6 +78,7 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, *slog.Logger,
 	fs.StringVar(&f.clusterLabel, "cluster-label", "", "cluster name: nodes with different labels never talk to each other")
 	fs.StringVar(&f.gossipKeyFile, "gossip-key-file", "", "file with base64 AES keys (16, 24 or 32 bytes) encrypting gossip, the first one in use; VIGIL_GOSSIP_KEY may hold the keys instead")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, wait at most this long for this node's streams to move before leaving")
+	fs.DurationVar(&f.noSignal, "no-signal", media.DefaultConfig().NoSignalTimeout, "a live input that delivers no packet for this long raises no_signal and is reconnected with backoff (also the socket read timeout)")
 	fs.DurationVar(&f.analyze, "analyze-duration", defaultAnalyzeDuration, "how much of a live input FFmpeg reads to find its streams before decoding (FFmpeg's analyzeduration); less starts streams, and failovers, faster")
 	fs.BoolVar(&f.allowFile, "allow-file", false, "allow local files as stream inputs (paced in real time and looped)")
 	fs.Var(&f.streams, "stream", "assign a stream into the cluster at start, ID=URL (repeatable)")
@@ -104,6 +107,9 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, *slog.Logger,
 	}
 	if f.drainTimeout <= 0 {
 		return f, nil, fmt.Errorf("--drain-timeout %v: must be positive", f.drainTimeout)
+	}
+	if f.noSignal < 500*time.Millisecond {
+		return f, nil, fmt.Errorf("--no-signal %v: want at least 500ms", f.noSignal)
 	}
 	return f, log, nil
 }

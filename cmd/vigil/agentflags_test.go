@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAgentClusterConfig(t *testing.T) {
@@ -108,5 +109,27 @@ func TestParseStreams(t *testing.T) {
 	}
 	if _, err := parseStreams([]string{"nourl"}, nil); err == nil || errors.Is(err, errUsage) {
 		t.Errorf("parseStreams(nourl) = %v", err)
+	}
+}
+
+// TestAgentFlagLimits checks the flags whose values are refused with a message that
+// says what to fix, and that --no-signal reaches the parsed flags.
+func TestAgentFlagLimits(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--no-signal", "100ms"}, "--no-signal 100ms: want at least 500ms"},
+		{[]string{"--drain-timeout", "0s"}, "--drain-timeout 0s: must be positive"},
+		{[]string{"--demo", "--demo-channels", "0"}, "--demo-channels 0: want 1 to 64"},
+	} {
+		_, _, err := parseAgentFlags(tc.args, io.Discard)
+		if err == nil || err.Error() != tc.err {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.err)
+		}
+	}
+	f, _, err := parseAgentFlags([]string{"--no-signal", "12s"}, io.Discard)
+	if err != nil || f.noSignal != 12*time.Second {
+		t.Errorf("--no-signal 12s: %v, %v", f.noSignal, err)
 	}
 }
