@@ -23,6 +23,8 @@ type Command struct {
 	// Runs, when positive, caps the command's runs below Measure's (for a command so
 	// expensive that its noise does not matter); it runs in the first rounds.
 	Runs int
+	// On, when set, says which clips the command runs on (nil: every clip).
+	On func(Clip) bool
 }
 
 // Clip is one input.
@@ -94,7 +96,7 @@ func Measure(ctx context.Context, clips []Clip, cmds []Command, runs int, log io
 		for i, c := range clips {
 			for k := range cmds {
 				j := (k + r) % len(cmds)
-				if cmds[j].Runs > 0 && r >= cmds[j].Runs {
+				if cmds[j].Runs > 0 && r >= cmds[j].Runs || cmds[j].On != nil && !cmds[j].On(c) {
 					continue
 				}
 				name, args := cmds[j].Args(c.Path)

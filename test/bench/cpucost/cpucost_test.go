@@ -3,6 +3,7 @@ package cpucost
 import (
 	"bytes"
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,42 @@ Showing nodes accounting for 2.41s, 100% of 2.41s total
 	areas := p.ByArea()
 	if areas[0].Func != "FFmpeg decoding (libavcodec)" || areas[0].Flat != 2.02 {
 		t.Errorf("areas %+v", areas)
+	}
+}
+
+func TestFit(t *testing.T) {
+	runs := func(s ...float64) []proc.Usage {
+		var out []proc.Usage
+		for _, v := range s {
+			out = append(out, proc.Usage{User: time.Duration(v * float64(time.Second))})
+		}
+		return out
+	}
+	// 0.4 s once, then 10% of a core: 4 s costs 0.8 s, 20 s costs 2.4 s.
+	short := Measurement{Clip: "c/short", Command: "x", Runs: runs(0.8, 0.9, 0.7)}
+	long := Measurement{Clip: "c", Command: "x", Runs: runs(2.4, 2.5, 2.3)}
+	k, err := Fit(short, long, 4, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(k.Fixed.Seconds()-0.4) > 1e-6 || math.Abs(k.PerSecond-0.1) > 1e-9 {
+		t.Errorf("cost %+v, want 0.4 s once and 0.1 per second", k)
+	}
+	if _, err := Fit(short, long, 20, 20); err == nil {
+		t.Error("equal durations accepted")
+	}
+	if _, err := Fit(Measurement{}, long, 4, 20); err == nil {
+		t.Error("no runs accepted")
+	}
+	// y: 0.1 s once and 9% of a core: the ratio of the per-second costs is 0.1/0.09.
+	ms := []Measurement{short, long,
+		{Clip: "c/short", Command: "y", Runs: runs(0.46)}, {Clip: "c", Command: "y", Runs: runs(1.9)}}
+	pairs := []Pair{{Name: "c", Short: Clip{Name: "c/short", Duration: 4}, Long: Clip{Name: "c", Duration: 20}}}
+	table, err := CostTable(pairs, ms, []string{"y", "x"}, []Ratio{{A: "x", B: "y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table, "| c (4 s and 20 s) | 0.10 | 9.0% | 0.40 | 10.0% | **1.11×** |") {
+		t.Errorf("table:\n%s", table)
 	}
 }

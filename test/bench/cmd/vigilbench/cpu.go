@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,20 +23,28 @@ func init() {
 	commands["cpu"] = command{summary: "CPU time of vigil scan vs ffmpeg decode-only vs ffmpeg's detection filters", run: runCPU}
 }
 
+// shortSuffix marks the names of the short clips.
+const shortSuffix = "/short"
+
 const (
 	cmdVigil   = "vigil scan"
 	cmdDecode  = "ffmpeg decode"
 	cmdFilters = "ffmpeg filters"
+	cmdVigilB  = "vigil scan (b)"
 )
 
 func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("cpu", stderr)
 	runs := fs.Int("runs", 5, "runs of each command on each clip (the median counts)")
-	filterRuns := fs.Int("filter-runs", 1, "runs of the (ten times costlier) ffmpeg filter command per clip")
+	filterRuns := fs.Int("filter-runs", 1, "runs of the (ten times costlier) ffmpeg filter command per clip (0: none)")
 	breakdown := fs.Bool("breakdown", true, "also time each FFmpeg filter alone on the first clip (one run each)")
 	seconds := fs.Float64("seconds", 20, "length of each clip in seconds")
+	shortSeconds := fs.Float64("short-seconds", 4, "length of the short clips that separate the once-per-process "+
+		"cost from the per-second cost (0: no short clips)")
 	cache := fs.String("cache", ".cache/bench/cpu", "directory where the clips are cached")
 	vigil := fs.String("vigil", "bin/vigil", "vigil binary")
+	vigilB := fs.String("vigil-b", "", "a second vigil binary measured in the same rounds (A/B comparison of a change "+
+		"on a noisy machine); its rows are labelled \""+cmdVigilB+"\"")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg binary")
 	detectBench := fs.Bool("detect-bench", true, "also run media/detect's Go benchmarks (per-detector cost)")
 	profile := fs.Bool("profile", true, "also profile vigil scan on the first clip (go tool pprof -top)")
@@ -51,6 +60,15 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	items, err := g.Generate(ctx, corpus.CPUClips(*seconds))
 	if err != nil {
 		return err
+	}
+	var shortItems []corpus.Item
+	if *shortSeconds > 0 {
+		if *shortSeconds >= *seconds {
+			return fmt.Errorf("-short-seconds %g: want less than -seconds %g", *shortSeconds, *seconds)
+		}
+		if shortItems, err = g.Generate(ctx, corpus.CPUClips(*shortSeconds)); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp("", "vigilbench-cpu-")
 	if err != nil {
@@ -68,18 +86,42 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}},
 		{Name: cmdFilters, Runs: *filterRuns, Args: func(p string) (string, []string) {
 			return *ffmpeg, ref.Args(p, filepath.Join(tmp, "v.txt"), filepath.Join(tmp, "a.txt"))
-		}},
+		}, On: func(c cpucost.Clip) bool { return !strings.HasSuffix(c.Name, shortSuffix) }},
+	}
+	if *filterRuns <= 0 {
+		cmds = slices.DeleteFunc(cmds, func(c cpucost.Command) bool { return c.Name == cmdFilters })
+	}
+	names := []string{cmdDecode, cmdVigil, cmdFilters}
+	ratios := []cpucost.Ratio{{A: cmdVigil, B: cmdDecode}, {A: cmdFilters, B: cmdDecode}, {A: cmdVigil, B: cmdFilters}}
+	costNames := []string{cmdDecode, cmdVigil}
+	costRatios := []cpucost.Ratio{{A: cmdVigil, B: cmdDecode}}
+	if *vigilB != "" {
+		cmds = append(cmds, cpucost.Command{Name: cmdVigilB, Args: func(p string) (string, []string) {
+			return *vigilB, []string{"scan", "--json", "--progress", "0", p}
+		}})
+		names = append(names, cmdVigilB)
+		ratios = append(ratios, cpucost.Ratio{A: cmdVigilB, B: cmdDecode}, cpucost.Ratio{A: cmdVigilB, B: cmdVigil})
+		costNames = append(costNames, cmdVigilB)
+		costRatios = append(costRatios, cpucost.Ratio{A: cmdVigilB, B: cmdDecode})
 	}
 	clips := make([]cpucost.Clip, len(items))
 	for i, it := range items {
 		clips[i] = cpucost.Clip{Name: it.Name, Path: it.Path, Duration: it.Duration}
 	}
-	ms, err := cpucost.Measure(ctx, clips, cmds, *runs, stderr)
+	all := clips
+	var pairs []cpucost.Pair
+	if len(shortItems) == len(items) {
+		all = append([]cpucost.Clip(nil), clips...)
+		for i, it := range shortItems {
+			sc := cpucost.Clip{Name: it.Name + shortSuffix, Path: it.Path, Duration: it.Duration}
+			all = append(all, sc)
+			pairs = append(pairs, cpucost.Pair{Name: clips[i].Name, Short: sc, Long: clips[i]})
+		}
+	}
+	ms, err := cpucost.Measure(ctx, all, cmds, *runs, stderr)
 	if err != nil {
 		return err
 	}
-	names := []string{cmdDecode, cmdVigil, cmdFilters}
-	ratios := []cpucost.Ratio{{A: cmdVigil, B: cmdDecode}, {A: cmdFilters, B: cmdDecode}, {A: cmdVigil, B: cmdFilters}}
 	table := cpucost.Table(clips, ms, names, ratios)
 	fmt.Fprint(stdout, table)
 
@@ -88,17 +130,39 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	b.WriteString(machine.Markdown())
 	b.WriteString(reproduce("cpu", "BENCH_CPU_FLAGS", args))
 	fmt.Fprintf(&b, "CPU time is user + system time of the child process over all its threads (from the kernel's "+
-		"resource usage at exit, not wall time); vigil and ffmpeg decode-only ran %d times per clip, interleaved round "+
+		"resource usage at exit, not wall time); vigil and ffmpeg decode-only ran %d times per clip (and on the short "+
+		"clips below), interleaved round "+
 		"by round in a rotating order, the ffmpeg filter command %d time(s) (it costs ten times more, so its noise "+
 		"does not matter); the table shows the median (and the range). \"%% of a core\" is CPU time over the clip's "+
 		"duration: what one live stream of that kind costs. Commands:\n\n", *runs, min(*filterRuns, *runs))
 	fmt.Fprintf(&b, "- %s: `vigil scan --json CLIP` (every detector, through the actor tree)\n", cmdVigil)
 	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -map 0:v:0 -map 0:a:0 -f null -` (decode only, same streams)\n", cmdDecode)
+	if *vigilB != "" {
+		fmt.Fprintf(&b, "- %s: `%s scan --json CLIP` (the second binary of an A/B comparison)\n", cmdVigilB, *vigilB)
+	}
 	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -filter_complex \"%s\" … -f null -`\n\n", cmdFilters, ref.Filters("V.txt", "A.txt"))
 	b.WriteString("Clips: testsrc2 with temporal noise (grain) and programme sound, H.264 (libx264 veryfast, CRF 23) " +
 		"and HEVC (libx265 ultrafast, CRF 26), AAC audio, MPEG-TS, key frame every second.\n\n")
+	b.WriteString("Like with like: both sides decode the same video and audio streams with the same FFmpeg " +
+		"libraries and the same decoder threading — FFmpeg's automatic thread count (`threads=0`: frame threads, " +
+		"one more than the cores, here " + fmt.Sprint(machine.Cores+1) + "; the ffmpeg CLI sets `-threads auto` for " +
+		"its decoders, vigil leaves `media.Config.Threads` at 0); the AAC decoder has no threads on either side. " +
+		"ffmpeg converts the audio to 16-bit PCM for the null muxer, vigil to interleaved float; neither scales the picture.\n\n")
 	b.WriteString(table)
 	b.WriteString("\nTarget (issues 2 and 5): vigil ≤ 1.15–1.2× decode-only.\n")
+	if len(pairs) > 0 {
+		ct, err := cpucost.CostTable(pairs, ms, costNames, costRatios)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "\n### Per stream: start-up excluded\n\nA whole run includes what a process pays once — "+
+			"loading its shared libraries, probing the input, shutting down — which a live stream in a long-running "+
+			"agent does not pay again. The same commands also ran on %.0f s clips of the same kind, in the same rounds; "+
+			"the line through the two medians splits each command's CPU time into a part paid once per process "+
+			"(its value at zero length) and a part per second of media, which is what one more stream costs.\n\n",
+			*shortSeconds)
+		b.WriteString(ct)
+	}
 
 	if *breakdown && len(clips) > 0 {
 		b.WriteString("\n")
@@ -115,6 +179,7 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *profile && len(items) > 0 {
 		b.WriteString("\n")
 		b.WriteString(profileSection(ctx, *vigil, items[0], tmp, stderr))
+		b.WriteString(libraryLine(ctx, *vigil, *ffmpeg))
 	}
 	if *out == "" {
 		fmt.Fprint(stdout, b.String())
@@ -233,4 +298,36 @@ func profileSection(ctx context.Context, vigil string, it corpus.Item, tmp strin
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
+}
+
+// libraryLine says how many shared libraries each binary loads at start (ldd): the
+// dynamic loader relocates every one of them before main, the bulk of the
+// once-per-process cost, and before Go's profiler starts.
+func libraryLine(ctx context.Context, vigil, ffmpeg string) string {
+	count := func(bin string) (int, error) {
+		if p, err := exec.LookPath(bin); err == nil {
+			bin = p
+		}
+		out, err := exec.CommandContext(ctx, "ldd", bin).Output()
+		if err != nil {
+			return 0, fmt.Errorf("ldd %s: %w", bin, err)
+		}
+		n := 0
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, ".so") {
+				n++
+			}
+		}
+		return n, nil
+	}
+	v, err := count(vigil)
+	if err != nil {
+		return ""
+	}
+	f, err := count(ffmpeg)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("\nThe profile starts with Go's runtime. Before that the dynamic loader maps and relocates every shared "+
+		"library the binary needs (`ldd`): vigil %d, ffmpeg %d. That work is part of the once-per-process column above.\n", v, f)
 }
