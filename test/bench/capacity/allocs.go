@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"sort"
+	"strings"
 
 	"github.com/vigil-monitor/vigil/actors"
 )
@@ -18,6 +20,17 @@ type Allocs struct {
 	PerFrame, BytesPerFrame float64
 	// Frames is how many video frames the difference is over.
 	Frames uint64
+	// Sites are where the per-frame allocations happen, most first: the
+	// allocating function (outside the runtime) with its allocations per frame.
+	Sites []Site
+}
+
+// Site is one place that allocates in steady state.
+type Site struct {
+	// Func is the function that allocates, and Caller the function that called it.
+	Func, Caller string
+	// PerFrame is its allocations per video frame.
+	PerFrame float64
 }
 
 // AllocsPerFrame scans a short and a long clip of the same kind through a scan-mode
@@ -34,8 +47,13 @@ func AllocsPerFrame(ctx context.Context, short, long string) (Allocs, error) {
 		return Allocs{}, err
 	}
 	defer node.Close()
+	// Sample every allocation, to say where the per-frame ones come from.
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	runtime.MemProfileRate = 1
+	var sites map[string]int64 // allocations per site during the last scan
 	scan := func(id, path string) (mallocs, bytes, frames uint64, err error) {
 		var m0, m1 runtime.MemStats
+		p0 := memProfile()
 		runtime.GC()
 		runtime.ReadMemStats(&m0)
 		if err := node.Start(actors.StreamSpec{ID: id, URL: path}); err != nil {
@@ -51,6 +69,7 @@ func AllocsPerFrame(ctx context.Context, short, long string) (Allocs, error) {
 			return 0, 0, 0, ctx.Err()
 		}
 		runtime.ReadMemStats(&m1)
+		sites = diffProfiles(memProfile(), p0)
 		st, err := node.Status(id)
 		if err != nil {
 			return 0, 0, 0, err
@@ -67,17 +86,78 @@ func AllocsPerFrame(ctx context.Context, short, long string) (Allocs, error) {
 	if err != nil {
 		return Allocs{}, err
 	}
+	shortSites := sites
 	ml, bl, fl, err := scan("long", long)
 	if err != nil {
 		return Allocs{}, err
 	}
+	longSites := sites
 	if fl <= fs {
 		return Allocs{}, fmt.Errorf("allocs: long clip has %d frames, short %d", fl, fs)
 	}
 	n := float64(fl - fs)
-	return Allocs{
+	a := Allocs{
 		PerFrame:      (float64(ml) - float64(ms)) / n,
 		BytesPerFrame: (float64(bl) - float64(bs)) / n,
 		Frames:        fl - fs,
-	}, nil
+	}
+	for k, v := range longSites {
+		if d := float64(v-shortSites[k]) / n; d >= 0.05 {
+			fn, caller, _ := strings.Cut(k, "\x00")
+			if strings.HasSuffix(fn, "capacity.memProfile") || strings.HasSuffix(fn, "capacity.diffProfiles") {
+				continue // the measurement's own snapshots, larger for the long scan
+			}
+			a.Sites = append(a.Sites, Site{Func: fn, Caller: caller, PerFrame: d})
+		}
+	}
+	sort.Slice(a.Sites, func(i, j int) bool { return a.Sites[i].PerFrame > a.Sites[j].PerFrame })
+	return a, nil
+}
+
+// memProfile returns the allocations counted so far per site: the first function
+// outside the runtime on the allocation's stack, and its caller. The profile is
+// current as of the last completed garbage collection, so it collects twice first.
+func memProfile() map[string]int64 {
+	runtime.GC()
+	runtime.GC()
+	var recs []runtime.MemProfileRecord
+	n, _ := runtime.MemProfile(nil, true)
+	for {
+		recs = make([]runtime.MemProfileRecord, n+50)
+		var ok bool
+		if n, ok = runtime.MemProfile(recs, true); ok {
+			recs = recs[:n]
+			break
+		}
+	}
+	out := map[string]int64{}
+	for _, r := range recs {
+		frames := runtime.CallersFrames(r.Stack())
+		var fn, caller string
+		for {
+			f, more := frames.Next()
+			switch {
+			case fn == "" && !strings.HasPrefix(f.Function, "runtime.") && !strings.HasPrefix(f.Function, "internal/"):
+				fn = f.Function
+			case fn != "" && caller == "":
+				caller = f.Function
+			}
+			if !more || caller != "" {
+				break
+			}
+		}
+		out[fn+"\x00"+caller] += r.AllocObjects
+	}
+	return out
+}
+
+// diffProfiles returns b − a per site.
+func diffProfiles(b, a map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(b))
+	for k, v := range b {
+		if d := v - a[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
 }

@@ -40,6 +40,15 @@ func TestSlopeAndRSS(t *testing.T) {
 	if _, _, ok := (Result{Steps: []Step{{Streams: 1, RSS: 1}}}).RSSPerStream(); ok {
 		t.Error("fit from one point")
 	}
+	cfg := DefaultConfig()
+	src := Result{Config: cfg, Best: 1, Steps: []Step{{Streams: 1, Sustained: true, SourceRate: 1}, {Streams: 2, SourceRate: 0.8}}}
+	if n, ok := src.SourceBound(); !ok || n != 2 {
+		t.Errorf("source bound %d %v, want 2", n, ok)
+	}
+	src.Steps[1].SourceRate = 1 // the agent fell behind, not the source
+	if _, ok := src.SourceBound(); ok {
+		t.Error("source bound when the source kept up")
+	}
 	r = Result{Best: 4, Steps: []Step{{Streams: 4, Sustained: true, AgentCores: 0.6}, {Streams: 8, AgentCores: 1.5}}}
 	if per, ok := r.CorePerStream(); !ok || math.Abs(per-0.15) > 1e-9 {
 		t.Errorf("core per stream %v (ok %v)", per, ok)

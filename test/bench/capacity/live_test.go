@@ -85,6 +85,15 @@ func TestAllocsPerFrame(t *testing.T) {
 		t.Errorf("allocs %+v, want about 90 frames of difference", a)
 	}
 	t.Logf("%.1f allocations, %.0f bytes per 320x180 frame", a.PerFrame, a.BytesPerFrame)
+	sum := 0.0
+	for _, st := range a.Sites {
+		t.Logf("%.2f per frame: %s (from %s)", st.PerFrame, st.Func, st.Caller)
+		sum += st.PerFrame
+	}
+	// The sites explain the total (those under 0.05 per frame are left out).
+	if a.PerFrame >= 1 && (sum < 0.5*a.PerFrame || sum > 1.5*a.PerFrame) {
+		t.Errorf("sites add up to %.2f allocations per frame of %.2f", sum, a.PerFrame)
+	}
 }
 
 // BenchmarkScanAllocs reports Go heap allocations per 720p30 H.264 frame (with its

@@ -61,3 +61,20 @@ func (r Result) CorePerStream() (float64, bool) {
 	}
 	return 0, false
 }
+
+// SourceBound reports whether the ramp stopped because the source fell behind real
+// time rather than because the agent did, and at which stream count.
+func (r Result) SourceBound() (int, bool) {
+	first := 0
+	for _, s := range r.Steps {
+		if !s.Sustained && (first == 0 || s.Streams < first) {
+			first = s.Streams
+		}
+	}
+	for _, s := range r.Steps {
+		if s.Streams == first && r.Config.File == "" && s.SourceRate < r.Config.MinRate {
+			return first, true
+		}
+	}
+	return 0, false
+}

@@ -100,6 +100,10 @@ func runStreams(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"machine competes for the same cores (see the load average above).\n\n",
 		cfg.Warmup, cfg.Window, 100*cfg.MinRate, cfg.FPS, 100*cfg.MaxDropShare)
 	fmt.Fprintf(&b, "**Largest sustained: %d streams of %dp%d** on this machine", res.Best, cfg.Height, cfg.FPS)
+	if n, ok := res.SourceBound(); ok {
+		fmt.Fprintf(&b, " — a bound set by the source, not by the agent: the encoder sharing the machine fell behind "+
+			"real time at %d streams (the ramp from files, without an encoder, measures the agent alone)", n)
+	}
 	if base, per, ok := res.RSSPerStream(); ok {
 		fmt.Fprintf(&b, "; RSS ≈ %.0f MB + %.1f MB per stream (least squares over the steps)", base/(1<<20), per/(1<<20))
 	}
@@ -141,6 +145,15 @@ func allocSection(ctx context.Context, cache string, stderr io.Writer) string {
 					"**%.1f Go heap allocations and %.0f bytes per video frame** (`capacity.AllocsPerFrame`; also "+
 					"`go test -bench ScanAllocs ./test/bench/capacity/`). FFmpeg's own C allocations are not counted.\n\n",
 					a.Frames, a.PerFrame, a.BytesPerFrame)
+				if len(a.Sites) > 0 {
+					b.WriteString("Where they are made (every allocation sampled, `runtime.MemProfileRate = 1`; sites with at " +
+						"least 0.05 per frame; the allocating function outside the Go runtime, and its caller):\n\n" +
+						"| allocations per frame | function | called from |\n|---:|---|---|\n")
+					for _, st := range a.Sites {
+						fmt.Fprintf(&b, "| %.2f | `%s` | `%s` |\n", st.PerFrame, st.Func, st.Caller)
+					}
+					b.WriteString("\n")
+				}
 			}
 		}
 	}
