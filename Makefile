@@ -47,6 +47,7 @@ lint: vet
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./actors/...
 	$(MAKE) --no-print-directory bench-accuracy bench-cpu bench-streams bench-distributed
+	./test/bench/readme.sh
 
 clean:
 	rm -rf bin
