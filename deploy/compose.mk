@@ -3,10 +3,11 @@
 # after deploy.mk (it uses GO, BIN, IMAGE, IMAGE_TAG and the build and image targets).
 #
 #   make cluster               build the image if needed, start the cluster, assign
-#                              demo streams, print the tables and a live event tail
+#                              demo streams, print the tables and 15 s of live events
+#   make cluster CLUSTER_TAIL=follow   …and follow the events until Ctrl-C
 #   make cluster-down          stop it (VOLUMES=1 also removes the data volumes)
 #   make chaos                 build the image, then run every chaos scenario against a
-#                              cluster of its own (project vigil-chaos), ~12 minutes
+#                              cluster of its own (project vigil-chaos), ~10 minutes
 #   make chaos CHAOS_FULL=1    the issue's full lengths: 3 minutes of loss, 30 soak faults
 #   make chaos CHAOS_RECORD=docs/chaos.md   also write the summary table there
 
@@ -17,6 +18,8 @@ COMPOSE         ?= docker-compose
 CLUSTER_PROJECT ?= vigil
 CLUSTER_STREAMS ?= 16
 CLUSTER_ADDR    ?= 127.0.0.1:7070
+# The event tail after the tables: seconds, 0 for none, or follow (until Ctrl-C).
+CLUSTER_TAIL    ?= 15
 # Extra flags for the chaos suite (go test -args), e.g. -chaos.run 'kill|stop'.
 CHAOS_FLAGS     ?=
 CHAOS_TIMEOUT   ?= 40m
@@ -24,7 +27,7 @@ CHAOS_RECORD    ?=
 CHAOS_FULL      ?=
 
 COMPOSE_ENV = COMPOSE="$(COMPOSE)" CLUSTER_PROJECT=$(CLUSTER_PROJECT) CLUSTER_STREAMS=$(CLUSTER_STREAMS) \
-	CLUSTER_ADDR=$(CLUSTER_ADDR) VIGIL=$(BIN)
+	CLUSTER_ADDR=$(CLUSTER_ADDR) CLUSTER_TAIL=$(CLUSTER_TAIL) VIGIL=$(BIN)
 
 .PHONY: cluster cluster-down cluster-image chaos
 
@@ -46,8 +49,8 @@ cluster: cluster-image
 cluster-down:
 	$(COMPOSE_ENV) ./deploy/compose.sh down $(if $(VOLUMES),-v)
 
-## chaos: failover chaos suite against a docker-compose cluster of its own (test/chaos; ~12 min)
-chaos: image
+## chaos: failover chaos suite against a docker-compose cluster of its own (test/chaos; ~10 min)
+chaos: cluster-image
 	$(GO) test -tags chaos -count=1 -v -timeout $(CHAOS_TIMEOUT) ./test/chaos/ -args \
 		$(if $(CHAOS_FULL),-chaos.full) $(if $(CHAOS_RECORD),-chaos.record $(CHAOS_RECORD)) $(CHAOS_FLAGS)
 

@@ -3,7 +3,7 @@
 #
 #   compose.sh up            start it, wait until every service is healthy, assign
 #                            $CLUSTER_STREAMS demo streams through the CLI, print the
-#                            stream and member tables and a short live event tail
+#                            stream and member tables and a live event tail
 #   compose.sh down [-v]     stop and remove the containers (-v: the data volumes too)
 #
 # Used by `make cluster` and `make cluster-down` (deploy/compose.mk), which set:
@@ -11,6 +11,8 @@
 #   CLUSTER_PROJECT  the compose project name (vigil)
 #   CLUSTER_STREAMS  how many demo streams `up` assigns (16)
 #   CLUSTER_ADDR     node 1's admin API as published on the host (127.0.0.1:7070)
+#   CLUSTER_TAIL     the event tail: seconds (15), 0 for none, or "follow" to follow
+#                    until Ctrl-C (which ends the tail and make, never the cluster)
 #   VIGIL            the vigil binary the CLI calls use (bin/vigil)
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,6 +21,7 @@ COMPOSE=${COMPOSE:-docker-compose}
 PROJECT=${CLUSTER_PROJECT:-vigil}
 STREAMS=${CLUSTER_STREAMS:-16}
 ADDR=${CLUSTER_ADDR:-127.0.0.1:7070}
+TAIL=${CLUSTER_TAIL:-15}
 VIGIL=${VIGIL:-bin/vigil}
 CHANNELS=8 # the source's channels (docker-compose.yml: --channels)
 
@@ -48,6 +51,33 @@ wait_healthy() {
 	done
 }
 
+# tail_events prints the cluster's live events for $TAIL seconds, or until Ctrl-C
+# when $TAIL is "follow". The bounded tail makes `make cluster` return by itself
+# (scripts, CI); `vigil events --follow` shows them again at any time.
+tail_events() {
+	case "$TAIL" in
+	0) return 0 ;;
+	follow)
+		echo
+		echo "live events (vigil events --follow --addr $ADDR); Ctrl-C ends the tail, the cluster runs on:"
+		trap 'echo' INT
+		"$VIGIL" events --follow --addr "$ADDR" || true
+		trap - INT
+		;;
+	*[!0-9]*)
+		echo "CLUSTER_TAIL=$TAIL: want seconds, 0 or follow" >&2
+		return 2
+		;;
+	*)
+		echo
+		echo "live events for $TAIL s (CLUSTER_TAIL=follow follows them until Ctrl-C):"
+		# timeout ends the tail with status 124: that is its normal end.
+		timeout "$TAIL" "$VIGIL" events --follow --addr "$ADDR" || true
+		;;
+	esac
+	echo
+}
+
 up() {
 	dc up -d
 	echo "waiting for the nodes to join and turn healthy (health checks every 10 s)…"
@@ -69,10 +99,7 @@ up() {
 	"$VIGIL" streams ls --addr "$ADDR"
 	echo
 	"$VIGIL" members --addr "$ADDR"
-	echo
-	echo "live events for 15 s (vigil events --follow --addr $ADDR):"
-	timeout 15 "$VIGIL" events --follow --addr "$ADDR" || true
-	echo
+	tail_events
 	echo "The cluster runs on. Talk to it: $VIGIL streams ls --addr $ADDR"
 	echo "Stop it: make cluster-down (VOLUMES=1 also deletes the stream tables)"
 }

@@ -32,6 +32,10 @@ type cluster struct {
 	gateway  string // the host's address on the project network (the suite's own traffic)
 	windows  []downWindow
 
+	netemTried, netemOK bool  // whether lossy tried netem, and whether it worked
+	netemErr            error // why not
+	kills               int   // node processes the suite ended with SIGKILL
+
 	poll  *poller
 	watch *watcher
 }
@@ -72,24 +76,32 @@ func (c *cluster) up(tb testing.TB, fresh bool) {
 			tb.Fatalf("clean up an earlier run: %v", err)
 		}
 	}
+	t0 := time.Now()
 	if _, err := c.dc.run("up", "-d"); err != nil {
 		tb.Fatal(err)
 	}
+	t1 := time.Now()
 	c.refreshAll(tb)
+	ids := map[string]string{}
+	for _, svc := range append([]string{"source"}, nodeNames...) {
+		id, err := c.dc.containerID(svc)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ids[svc] = id
+	}
 	waitFor(tb, "every container healthy", 3*time.Minute, func() (bool, string) {
 		var waiting []string
-		for _, svc := range append([]string{"source"}, nodeNames...) {
-			id, err := c.dc.containerID(svc)
-			if err != nil {
-				return false, err.Error()
-			}
+		for svc, id := range ids {
 			st, err := inspect(id)
 			if err != nil || st.Health != "healthy" {
 				waiting = append(waiting, fmt.Sprintf("%s=%s", svc, st.Health))
 			}
 		}
+		slices.Sort(waiting)
 		return len(waiting) == 0, strings.Join(waiting, " ")
 	})
+	tb.Logf("docker-compose up -d took %s; every container healthy %s later", secs(t1.Sub(t0)), secs(time.Since(t1)))
 	for _, n := range c.nodes {
 		n.setStatus(nodeUp)
 	}
@@ -119,6 +131,7 @@ func (c *cluster) refreshAll(tb testing.TB) {
 // down removes the project (with its volumes when volumes is set).
 func (c *cluster) down(tb testing.TB, volumes bool) {
 	tb.Helper()
+	c.saveLogs(tb) // the containers and their output go with the project
 	args := []string{"down", "-t", "60"}
 	if volumes {
 		args = append(args, "-v")
@@ -188,6 +201,9 @@ func (c *cluster) kill(tb testing.TB, n *node) time.Time {
 	at := time.Now()
 	n.setStatus(nodeDown)
 	c.markDown(n, at, false)
+	c.mu.Lock()
+	c.kills++
+	c.mu.Unlock()
 	if _, err := docker("kill", "-s", "KILL", id); err != nil {
 		tb.Fatal(err)
 	}
@@ -211,11 +227,17 @@ func (c *cluster) stop(tb testing.TB, n *node) time.Time {
 	c.markDown(n, st.FinishedAt, false)
 	if st.ExitCode != 0 {
 		tb.Errorf("%s exited with status %d after SIGTERM, want 0", n, st.ExitCode)
+		c.mu.Lock()
+		c.kills++ // Docker's SIGKILL after the grace period, most likely
+		c.mu.Unlock()
 	}
 	return at
 }
 
-// start starts a stopped or killed node again.
+// start starts a stopped or killed node again, and waits until its process serves
+// its admin API: `docker start` returns once the process exists, seconds before
+// vigil runs on a loaded machine (the loader maps ~580 libraries), and a fault
+// injected in between would hit a process that is not vigil yet.
 func (c *cluster) start(tb testing.TB, n *node) {
 	tb.Helper()
 	_, _, id := n.addr()
@@ -226,7 +248,53 @@ func (c *cluster) start(tb testing.TB, n *node) {
 	if err := n.refresh(c.dc); err != nil {
 		tb.Fatal(err)
 	}
+	waitFor(tb, n.name+" to serve its admin API after its start", time.Minute, func() (bool, string) {
+		_, err := n.members(context.Background())
+		return err == nil, fmt.Sprint(err)
+	})
 	n.setStatus(nodeUp)
+}
+
+// clearCrashes assigns again, unchanged, every stream that carries crash records, and
+// returns their ids. A node the suite kills leaves a crash record on every stream
+// it ran (vigil cannot tell a SIGKILL from a crash inside FFmpeg), and three within
+// ten minutes quarantine a stream: a suite that kills nodes on purpose clears the
+// records it caused, as an operator would, so that the soak tests failover, not
+// the quarantine. Assigning an identical spec keeps the stream running where it is.
+// A stream with more records than the suite has killed processes had a real crash:
+// that is an error, and it is not cleared. (A node process that dies by itself
+// is also seen directly: nothing restarts it, and the cluster stops converging.)
+func (c *cluster) clearCrashes(tb testing.TB) []string {
+	tb.Helper()
+	c.mu.Lock()
+	kills := c.kills
+	c.mu.Unlock()
+	var cleared []string
+	for _, n := range c.upNodes() {
+		ss, err := n.list(context.Background())
+		if err != nil {
+			continue
+		}
+		for _, s := range ss {
+			if s.GetCrashes() == 0 {
+				continue
+			}
+			if int(s.GetCrashes()) > kills {
+				tb.Errorf("%s has %d crash records, but the suite killed only %d node processes: a real crash", s.GetSpec().GetId(), s.GetCrashes(), kills)
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+			_, err := n.admin().AssignStream(ctx, &vigilv1.AssignStreamRequest{Spec: s.GetSpec()})
+			cancel()
+			if err != nil {
+				tb.Errorf("clear the crash records of %s via %s: %v", s.GetSpec().GetId(), n, err)
+				continue
+			}
+			cleared = append(cleared, fmt.Sprintf("%s (%d)", s.GetSpec().GetId(), s.GetCrashes()))
+		}
+		return cleared
+	}
+	return nil
 }
 
 // pause freezes a node (SIGSTOP of its cgroup).
@@ -279,8 +347,11 @@ func (c *cluster) partition(tb testing.TB, groups ...[]*node) time.Time {
 	return at
 }
 
-// lossy makes every running node drop a random share p of the packets it receives.
-func (c *cluster) lossy(tb testing.TB, p float64) time.Time {
+// lossy makes every running node lose a random share p of its packets: with netem
+// (loss, and a delay of netemDelay±netemJitter) where the kernel has it, otherwise
+// with iptables (loss of incoming packets only, no delay). It returns when the fault
+// began and how it was injected, for the report.
+func (c *cluster) lossy(tb testing.TB, p float64) (time.Time, string) {
 	tb.Helper()
 	c.mu.Lock()
 	spare := []string{c.gateway}
@@ -288,11 +359,50 @@ func (c *cluster) lossy(tb testing.TB, p float64) time.Time {
 	at := time.Now()
 	for _, n := range c.upNodes() {
 		_, pid, _ := n.addr()
+		if c.useNetem(pid, p) {
+			continue
+		}
 		if err := lose(pid, p, spare); err != nil {
 			tb.Fatalf("loss on %s: %v", n, err)
 		}
 	}
-	return at
+	return at, c.lossMethod(p)
+}
+
+// useNetem tries netem on the node once per suite (where it fails, every later call
+// says no at once) and reports whether the node's loss is now netem's.
+func (c *cluster) useNetem(pid int, p float64) bool {
+	c.mu.Lock()
+	tried, ok := c.netemTried, c.netemOK
+	c.mu.Unlock()
+	if tried && !ok {
+		return false
+	}
+	err := netem(pid, p)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.netemTried {
+		c.netemTried, c.netemOK = true, err == nil
+		c.netemErr = err
+	}
+	return err == nil && c.netemOK
+}
+
+// lossMethod describes how lossy injects loss, for the report.
+func (c *cluster) lossMethod(p float64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.netemOK {
+		return fmt.Sprintf("tc netem: %.0f%% loss, %s±%s delay on every node's egress", p*100, netemDelay, netemJitter)
+	}
+	why := "not tried"
+	if c.netemErr != nil {
+		why = c.netemErr.Error()
+		if i := strings.LastIndex(why, ": "); i >= 0 {
+			why = why[i+2:] // tc's own message
+		}
+	}
+	return fmt.Sprintf("iptables statistic: %.0f%% of incoming packets dropped (the suite's own polls from the host spared), no delay (netem unavailable: %s)", p*100, why)
 }
 
 // healNetwork removes every network fault from every running node.

@@ -138,12 +138,20 @@ func (c *cluster) waitConverged(tb testing.TB, nodes []*node, within time.Durati
 	tb.Helper()
 	var p layout
 	var at time.Time
+	var whys []string // what was missing, each time it changed
+	start := time.Now()
 	waitFor(tb, fmt.Sprintf("%v to converge", nodes), within, func() (bool, string) {
 		var why string
 		p, why = c.converged(nodes)
 		at = time.Now()
+		if p == nil && (len(whys) == 0 || !strings.HasSuffix(whys[len(whys)-1], why)) {
+			whys = append(whys, fmt.Sprintf("%s: %s", secs(at.Sub(start)), why))
+		}
 		return p != nil, why
 	})
+	if at.Sub(start) > 10*time.Second {
+		tb.Logf("%v took %s to converge; what was missing, as it changed:\n  %s", nodes, secs(at.Sub(start)), strings.Join(whys, "\n  "))
+	}
 	return p, at
 }
 

@@ -5,6 +5,7 @@ package chaos
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -113,13 +114,18 @@ func partitionNodes(t *testing.T, c *cluster, r *row) {
 	c.finish(t, r)
 }
 
-// lossyNetwork: every node drops cfg.lossRate of the packets it receives for
-// cfg.loss (no delay: the kernel has no netem). No node is declared dead and no
-// stream moves.
+// lossyNetwork: every node loses cfg.lossRate of its packets for cfg.loss, delayed
+// 100±30 ms where the kernel has netem (see cluster.lossy). No node is declared dead
+// and no stream moves.
 func lossyNetwork(t *testing.T, c *cluster, r *row) {
 	before, _ := c.waitConverged(t, c.nodes, time.Minute)
-	t0 := c.lossy(t, cfg.lossRate)
+	t0, how := c.lossy(t, cfg.lossRate)
 	r.faults = len(c.nodes)
+	if strings.HasPrefix(how, "tc netem") {
+		r.name += " (netem loss+delay)"
+	} else {
+		r.name += " (no netem: iptables loss, no delay)"
+	}
 	time.Sleep(cfg.loss) // the fault's deliberate duration
 	t1 := c.healNetwork(t)
 	samples := c.poll.between(t0, t1)
@@ -133,8 +139,7 @@ func lossyNetwork(t *testing.T, c *cluster, r *row) {
 			changed++
 		}
 	}
-	r.note("%.0f%% of incoming packets dropped on all 5 nodes for %s (the suite's own polls spared; no delay: no netem here); %d samples of the nodes' views",
-		cfg.lossRate*100, cfg.loss, len(samples))
+	r.note("%s, on all 5 nodes for %s; %d samples of the nodes' views", how, cfg.loss, len(samples))
 	r.note("members declared dead: %d %v; owner/epoch changes: %d; streams with two runners: %d; changed at the end: %d",
 		len(dead), dead, len(changes), len(multi), changed)
 	if len(dead) > 0 {

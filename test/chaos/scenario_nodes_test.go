@@ -80,8 +80,21 @@ func killNode(t *testing.T, c *cluster, r *row) {
 	back, backAt := c.waitConverged(t, c.nodes, 2*time.Minute)
 	mb := classifyMoves(after, back, names(survivors), names(c.nodes), func(id string) bool { return back[id].owner == victim.name })
 	r.note("%s started again: 5 nodes converged %s after its start; %d streams moved back to it", victim, secs(backAt.Sub(convAt)), len(mb.expected))
-	_, g, _ := c.logGaps(t, t0, backAt)
+	l, g, _ := c.logGaps(t, t0, backAt)
 	r.setGaps(g, append(m.moved, mb.moved...))
+	// Failover = detection and placement (kill → "start" on the new owner) + the new
+	// owner's time to its first frame (connect, probe, wait for a key frame, decode).
+	var detect, ttff []time.Duration
+	for _, id := range theirs {
+		to := after[id].owner
+		started, ok1 := l.firstLog(to, "start", id, t0)
+		run, ok2 := l.firstRunning(id, to, t0)
+		if ok1 && ok2 {
+			detect = append(detect, started.Time.Sub(t0))
+			ttff = append(ttff, run.At.Sub(started.Time))
+		}
+	}
+	r.note("failover split: detection and placement (kill → start on the new owner) %s; the new owner's time to first frame %s", describe(detect), describe(ttff))
 	var ours, others []time.Duration
 	for id, d := range g {
 		if slices.Contains(theirs, id) {
@@ -176,6 +189,9 @@ func pauseNode(t *testing.T, c *cluster, r *row) {
 		t.Fatalf("no convergence within 2 minutes of the unpause: %s", why)
 	}
 	conv := backAt.Sub(tu)
+	if merged := allAlive(c.poll.between(tu, backAt.Add(time.Second)), names(c.nodes), tu, backAt.Add(time.Second)); !merged.IsZero() {
+		r.note("unpaused: every node saw all 5 alive %s later", secs(merged.Sub(tu)))
+	}
 	r.note("unpaused: one runner per stream on all 5 nodes %s later (limit %s)", secs(conv), secs(cfg.converge))
 	if conv > cfg.converge {
 		t.Errorf("stale copies still running %s after the unpause, over one convergence period (%s)", secs(conv), secs(cfg.converge))

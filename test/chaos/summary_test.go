@@ -5,6 +5,7 @@ package chaos
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -95,18 +96,57 @@ func record(path string, rows []*row, started time.Time, total time.Duration, lo
 	fmt.Fprintf(&b, "```sh\n%s CHAOS_RECORD=docs/chaos.md\n```\n\n", cfg.command)
 	fmt.Fprintf(&b, "Run of %s: %d nodes and a live source in docker-compose (`deploy/docker-compose.yml`,\n",
 		started.UTC().Format("2006-01-02 15:04 MST"), len(nodeNames))
-	fmt.Fprintf(&b, "project `%s`), %d streams on %d source channels (320x180, 15 fps, 1 s GOP), on a machine\n", cfg.project, cfg.streams, cfg.channels)
+	fmt.Fprintf(&b, "project `%s`), %d streams on %d source channels (320x180, 10 fps, 0.5 s GOP), on a machine\n", cfg.project, cfg.streams, cfg.channels)
 	fmt.Fprintf(&b, "with %d cores shared with other work (load average %s at the end). Total %s.\n\n", runtime.NumCPU(), load, total.Round(time.Second))
+	fmt.Fprintf(&b, "Machine: %s.\n\n", machine())
 	b.WriteString("A gap is time during which no node decoded the stream, from the nodes' own\n")
 	b.WriteString("state lines (a killed or paused node counts as stopped from the moment the\n")
 	b.WriteString("command was issued). p50/p99 are over the affected streams' longest gaps.\n")
-	b.WriteString("Packet loss is injected with iptables in each node's network namespace; the\n")
-	b.WriteString("kernel has no netem, so **delay cannot be injected here** and scenario 6 runs\n")
-	b.WriteString("with loss only.\n\n")
+	b.WriteString("Scenario 6 injects loss and 100±30 ms of delay with tc netem where the kernel\n")
+	b.WriteString("has it; where it does not, it drops packets with iptables' statistic match in\n")
+	b.WriteString("each node's network namespace (**no delay**), and its row says so.\n\n")
 	b.WriteString(table(rows))
+	b.WriteString("\n## What each scenario checks\n\n")
+	b.WriteString("Each scenario starts from five converged nodes and leaves them converged. A\n")
+	b.WriteString("checker polls every node's admin API every 250 ms (owners, runners, epochs,\n")
+	b.WriteString("members) and follows the cluster-wide event stream; gaps come from the nodes'\n")
+	b.WriteString("own state lines. *lost* counts streams no node runs at the end, *duplicated*\n")
+	b.WriteString("streams some node reports run by more than one.\n\n")
+	for i, s := range scenarios {
+		fmt.Fprintf(&b, "%d. **%s**: %s.\n", i+1, s.name, s.checks)
+	}
 	b.WriteString("\n## Measured values per scenario\n\n")
 	b.WriteString(details(rows))
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// machine describes the host: CPU model, memory, kernel, Docker and docker-compose.
+func machine() string {
+	var parts []string
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				parts = append(parts, fmt.Sprintf("%d × %s", runtime.NumCPU(), strings.TrimSpace(v)))
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			parts = append(parts, fmt.Sprintf("%.0f GiB RAM", float64(kb)/(1<<20)))
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		parts = append(parts, "Linux "+strings.TrimSpace(string(b)))
+	}
+	if v, err := docker("version", "-f", "{{.Server.Version}}"); err == nil {
+		parts = append(parts, "Docker "+v)
+	}
+	if v, err := exec.Command("docker-compose", "version", "--short").Output(); err == nil {
+		parts = append(parts, "docker-compose "+strings.TrimSpace(string(v)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // loadAverage is /proc/loadavg's first three fields.
