@@ -115,11 +115,13 @@ func AllocsPerFrame(ctx context.Context, short, long string) (Allocs, error) {
 }
 
 // memProfile returns the allocations counted so far per site: the first function
-// outside the runtime on the allocation's stack, and its caller. The profile is
-// current as of the last completed garbage collection, so it collects twice first.
+// outside the runtime on the allocation's stack, and its caller. A cycle's
+// allocations are published by a later collection, and runtime.GC skips publishing
+// when another cycle started meanwhile: collect a few times first.
 func memProfile() map[string]int64 {
-	runtime.GC()
-	runtime.GC()
+	for range 4 {
+		runtime.GC()
+	}
 	var recs []runtime.MemProfileRecord
 	n, _ := runtime.MemProfile(nil, true)
 	for {
@@ -133,9 +135,12 @@ func memProfile() map[string]int64 {
 	out := map[string]int64{}
 	for _, r := range recs {
 		frames := runtime.CallersFrames(r.Stack())
-		var fn, caller string
+		var fn, caller, inner string
 		for {
 			f, more := frames.Next()
+			if inner == "" {
+				inner = f.Function
+			}
 			switch {
 			case fn == "" && !strings.HasPrefix(f.Function, "runtime.") && !strings.HasPrefix(f.Function, "internal/"):
 				fn = f.Function
@@ -145,6 +150,9 @@ func memProfile() map[string]int64 {
 			if !more || caller != "" {
 				break
 			}
+		}
+		if fn == "" { // the runtime's own, e.g. a new goroutine
+			fn = inner
 		}
 		out[fn+"\x00"+caller] += r.AllocObjects
 	}

@@ -149,10 +149,17 @@ func allocSection(ctx context.Context, cache string, stderr io.Writer) string {
 					b.WriteString("Where they are made (every allocation sampled, `runtime.MemProfileRate = 1`; sites with at " +
 						"least 0.05 per frame; the allocating function outside the Go runtime, and its caller):\n\n" +
 						"| allocations per frame | function | called from |\n|---:|---|---|\n")
+					sum := 0.0
 					for _, st := range a.Sites {
 						fmt.Fprintf(&b, "| %.2f | `%s` | `%s` |\n", st.PerFrame, st.Func, st.Caller)
+						sum += st.PerFrame
 					}
 					b.WriteString("\n")
+					if sum < a.PerFrame/2 {
+						fmt.Fprintf(&b, "The sampled sites account for only %.2f of the %.2f allocations per frame "+
+							"(the heap profile lagged behind): `go test -run TestAllocsPerFrame -v ./test/bench/capacity/` "+
+							"lists them.\n\n", sum, a.PerFrame)
+					}
 				}
 			}
 		}
