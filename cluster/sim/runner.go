@@ -71,6 +71,14 @@ func (r *runner) decoding() map[string]bool {
 	return out
 }
 
+// decodes reports whether the run of id has decoded its first frame.
+func (r *runner) decodes(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ri, ok := r.runs[id]
+	return ok && !r.now().Before(ri.started.Add(r.firstFrame))
+}
+
 func (r *runner) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
