@@ -149,6 +149,14 @@ func MeasureScale(ctx context.Context, cfg ScaleConfig) (ScaleReport, error) {
 			return rep, fmt.Errorf("second cluster: %w", err)
 		}
 	}
+	// memberlist starts a node's periodic push/pull only after a random stagger of
+	// up to the base interval plus one whole period: right after a whole-cluster
+	// start no exchange happens at all for that long. A long-running cluster has its
+	// exchanges spread evenly; wait for that.
+	p := DefaultParams()
+	if err := sleepCtx(ctx, p.PushPullInterval+p.PushPullPeriod(cfg.Nodes)); err != nil {
+		return rep, err
+	}
 	if rep.Rows, err = disseminate(ctx, cfg, nodes, r); err != nil {
 		return rep, err
 	}

@@ -10,13 +10,20 @@ import (
 	"time"
 
 	metrics "github.com/hashicorp/go-metrics"
+
+	"github.com/vigil-monitor/vigil/cluster/membership"
 )
 
 func TestModel(t *testing.T) {
-	p := DefaultParams()
-	if p.ProbeInterval != 400*time.Millisecond || p.GossipNodes != 3 || p.PushPullInterval != 10*time.Second {
-		t.Fatalf("vigil's defaults changed: %+v (update docs/scale.md)", p)
+	if d := DefaultParams(); d.ProbeInterval != membership.DefaultProbeInterval || d.SuspicionMult != membership.DefaultSuspicionMult ||
+		d.PushPullInterval != membership.DefaultPushPullInterval || d.GossipInterval != membership.DefaultGossipInterval {
+		t.Errorf("DefaultParams %+v does not follow membership's defaults", d)
 	}
+	// The formulas, with settings of their own: memberlist's LAN gossip (3 nodes,
+	// RetransmitMult 4) and vigil's intervals when this was written.
+	p := Params{GossipInterval: 100 * time.Millisecond, GossipNodes: 3, ProbeInterval: 400 * time.Millisecond,
+		ProbeTimeout: 200 * time.Millisecond, SuspicionMult: 2, SuspicionMaxTimeoutMult: 4,
+		PushPullInterval: 10 * time.Second, RetransmitMult: 4}
 	periods := []struct {
 		n    int
 		want time.Duration
@@ -61,9 +68,16 @@ func TestModel(t *testing.T) {
 	if got := p.SpreadTime(50, 0.25); got != 5*p.GossipInterval {
 		t.Errorf("25%% of 50 nodes: %v, want 5 rounds", got)
 	}
-	// SuspicionMult 2: 2 · log10(1000) · 400 ms.
+	// SuspicionMult 2: 2 · log10(1000) · 400 ms, no confirmation awaited.
 	if got := p.SuspicionTimeout(1000); got != 2400*time.Millisecond {
 		t.Errorf("suspicion timeout at 1000: %v", got)
+	}
+	// SuspicionMult 6 at 10 nodes: the minimum, 6 · 1 · 400 ms, is longer than the
+	// 4 confirmations' worth of probes.
+	q := p
+	q.SuspicionMult = 6
+	if got := q.SuspicionTimeout(10); got != 2400*time.Millisecond {
+		t.Errorf("suspicion timeout with multiplier 6: %v", got)
 	}
 	in := Inputs{Entry: EntrySizes{File: 50, PushPull: 50, Heap: 200, Status: 30, Delta: 80}, ProbeBytes: 100, MemberBytes: 150}
 	pr := p.Project(in, 1000, 100000)
