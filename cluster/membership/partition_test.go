@@ -11,50 +11,60 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// network is a loopback network that can be cut into groups: a node's packets and
-// connections to a node of another group are lost, as behind a firewall that drops
-// them (a packet vanishes without an error; a connection attempt hangs until its
-// timeout). Every node of a test goes through it, so cutting outbound traffic cuts
-// both directions.
+// network is a loopback network that can be cut: a node's packets and connections
+// across a cut are lost, as behind a firewall that drops them (a packet vanishes
+// without an error; a connection attempt hangs until its timeout). Every node of a
+// test goes through it, so cutting outbound traffic cuts both directions.
 type network struct {
-	mu    sync.Mutex
-	group map[string]int // gossip address → group; absent: group 0
-	cut   bool
-	heal  chan struct{} // closed by Heal: ends the hanging dials
+	mu   sync.Mutex
+	cut  func(from, to string) bool // by gossip address; nil: nothing is cut
+	heal chan struct{}              // closed by Heal: ends the hanging dials
 }
 
-func newNetwork() *network { return &network{group: map[string]int{}, heal: make(chan struct{})} }
+func newNetwork() *network { return &network{heal: make(chan struct{})} }
 
-// Cut splits the nodes into the given groups (by gossip address).
+// Cut splits the nodes into the given groups (by gossip address); an address in
+// no group is in group 0.
 func (nw *network) Cut(groups ...[]string) {
-	nw.mu.Lock()
-	defer nw.mu.Unlock()
-	clear(nw.group)
+	group := map[string]int{}
 	for i, g := range groups {
 		for _, addr := range g {
-			nw.group[addr] = i
+			group[addr] = i
 		}
 	}
-	nw.cut = true
-	nw.heal = make(chan struct{})
+	nw.set(func(from, to string) bool { return group[from] != group[to] })
 }
 
-// Heal joins the groups again.
+// CutLink cuts the link between two nodes only: each still reaches every other.
+func (nw *network) CutLink(a, b string) {
+	nw.set(func(from, to string) bool { return from == a && to == b || from == b && to == a })
+}
+
+func (nw *network) set(cut func(from, to string) bool) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.cut == nil {
+		nw.heal = make(chan struct{})
+	}
+	nw.cut = cut
+}
+
+// Heal restores every link.
 func (nw *network) Heal() {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	if nw.cut {
-		nw.cut = false
+	if nw.cut != nil {
+		nw.cut = nil
 		close(nw.heal)
 	}
 }
 
 // blocked reports whether traffic from one gossip address to another is lost, and
-// the channel closed when the cut heals.
+// the channel closed when the network heals.
 func (nw *network) blocked(from, to string) (bool, <-chan struct{}) {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	return nw.cut && nw.group[from] != nw.group[to], nw.heal
+	return nw.cut != nil && nw.cut(from, to), nw.heal
 }
 
 // cutTransport is one node's memberlist transport on a network.
@@ -229,4 +239,140 @@ func TestReconnectWithoutSeeds(t *testing.T) {
 	for _, n := range []testNode{a, b} {
 		waitFor(t, 10*time.Second, n.Name()+" to see 2 alive after the heal", func() bool { return len(alive(n)) == 2 })
 	}
+}
+
+// slowTransport hands this node every packet it receives late, as on a node whose
+// scheduler is too busy to read its socket in time.
+type slowTransport struct {
+	*memberlist.NetTransport
+	mu    sync.Mutex
+	delay time.Duration
+	out   chan *memberlist.Packet
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func newSlowTransport(tb testing.TB, delay time.Duration) *slowTransport {
+	tb.Helper()
+	nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{BindAddrs: []string{"127.0.0.1"}})
+	if err != nil {
+		tb.Fatalf("transport: %v", err)
+	}
+	t := &slowTransport{NetTransport: nt, delay: delay, out: make(chan *memberlist.Packet, 1024),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go t.run()
+	return t
+}
+
+func (t *slowTransport) run() {
+	defer close(t.done)
+	for {
+		select {
+		case <-t.stop:
+			return
+		case p := <-t.NetTransport.PacketCh():
+			t.mu.Lock()
+			delay := t.delay
+			t.mu.Unlock()
+			timer := time.NewTimer(time.Until(p.Timestamp.Add(delay)))
+			select {
+			case <-t.stop:
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			p.Timestamp = time.Now()
+			select {
+			case t.out <- p:
+			case <-t.stop:
+				return
+			}
+		}
+	}
+}
+
+func (t *slowTransport) PacketCh() <-chan *memberlist.Packet { return t.out }
+
+// Shutdown stops the delaying goroutine, then the transport; packets that arrive
+// meanwhile are drained, or the transport's listener would block handing them over
+// and its Shutdown would wait for it forever.
+func (t *slowTransport) Shutdown() error {
+	close(t.stop)
+	<-t.done
+	drained := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-t.NetTransport.PacketCh():
+			case <-drained:
+				return
+			}
+		}
+	}()
+	defer close(drained)
+	return t.NetTransport.Shutdown()
+}
+
+// TestASlowNodeKillsNobody makes one member of five read every packet 1.5 s late (a
+// node starved of CPU): its probes of the others time out and it suspects them,
+// and their refutations reach it late. Only it may be declared dead (the others'
+// probes of it time out too); a suspicion that no other member confirms must not
+// kill a live member. (It passes at SuspicionMult 2 as well: Lifeguard's awareness
+// stretches the slow node's own timeouts once its probes fail. It guards against a
+// tuning that loses that.)
+func TestASlowNodeKillsNobody(t *testing.T) {
+	seed := startNode(t, "n0", nil)
+	nodes := []testNode{seed}
+	for i := 1; i < 4; i++ {
+		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), joining(seed)))
+	}
+	slow := newSlowTransport(t, 0)
+	nodes = append(nodes, startNode(t, "slow", func(c *Config) {
+		c.Memberlist.Transport = slow
+		joining(seed)(c)
+	}))
+	for _, n := range nodes {
+		waitFor(t, 10*time.Second, n.Name()+" to see 5 members", func() bool { return len(alive(n)) == 5 })
+	}
+	slow.mu.Lock()
+	slow.delay = 1500 * time.Millisecond
+	slow.mu.Unlock()
+	holds(t, 15*time.Second, "no member but the slow one ever held dead", func() bool {
+		for _, n := range nodes {
+			for _, m := range n.Members() {
+				if m.Name != "slow" && m.State != StateAlive {
+					t.Logf("%s holds %s %s", n.Name(), m.Name, m.State)
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// TestOneBadLinkKillsNobody cuts the link between two members of four for longer
+// than any suspicion timeout: each fails its direct probes of the other, but the
+// indirect probes through the two others get through, and no member is ever held
+// anything but alive.
+func TestOneBadLinkKillsNobody(t *testing.T) {
+	nw := newNetwork()
+	seed := startNode(t, "n0", onNetwork(t, nw))
+	nodes := []testNode{seed}
+	for i := 1; i < 4; i++ {
+		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), func(c *Config) { onNetwork(t, nw)(c); joining(seed)(c) }))
+	}
+	for _, n := range nodes {
+		waitFor(t, 10*time.Second, n.Name()+" to see 4 members", func() bool { return len(alive(n)) == 4 })
+	}
+	nw.CutLink(nodes[0].Addr(), nodes[1].Addr())
+	t.Cleanup(nw.Heal)
+	holds(t, 8*time.Second, "every member alive on every node", func() bool {
+		for _, n := range nodes {
+			if len(alive(n)) != 4 {
+				t.Logf("%s sees %d alive", n.Name(), len(alive(n)))
+				return false
+			}
+		}
+		return true
+	})
 }
