@@ -29,7 +29,7 @@ encoded once, in real time, and cycles through every defect type (a 6 s defect e
 different defect.
 
   GET  /                        channels, schedule and ground truth (JSON)
-  GET  /ch/<n>.ts               channel n, from the next key frame
+  GET  /ch/<n>.ts               channel n, from the last key frame (GOP cache)
   POST /ch/<n>/stall?seconds=S  send nothing to channel n's clients for S seconds
   POST /ch/<n>/reset            close every connection to channel n`
 

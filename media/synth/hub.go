@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 	"time"
@@ -18,8 +19,8 @@ var (
 	ErrClosed = errors.New("synth: channel closed")
 )
 
-// Client receives one live channel's MPEG-TS bytes from the next key frame after it
-// subscribed. Its methods are safe for concurrent use.
+// Client receives one live channel's MPEG-TS bytes from the last key frame before it
+// subscribed (see hub). Its methods are safe for concurrent use.
 type Client struct {
 	h     *hub
 	ch    chan []byte
@@ -64,6 +65,12 @@ func (c *Client) Close() {
 // hub fans one encoder's output out to its clients. The encoder goroutine calls Write
 // and key; anyone may subscribe, stall or reset. A client that cannot take a chunk at
 // once is dropped, so the encoder never waits for a client.
+//
+// The hub keeps the bytes since the last key frame (a GOP cache, as live streaming
+// servers keep; an HLS client starting at a segment boundary sees the same): a new
+// client gets them at once, in one chunk, and decodes its first picture without
+// waiting up to a GOP for the next key frame. Before the first key frame, and after
+// a stall until the next one, there is nothing to give and a client waits.
 type hub struct {
 	clock  media.Clock
 	buffer int
@@ -72,13 +79,16 @@ type hub struct {
 	clients    map[*Client]struct{}
 	stallUntil time.Time // zero when not stalled
 	closed     bool
+	gop        [][]byte // chunks written since the key frame at gopAt; nil: none
+	gopAt      float64
 }
 
 func newHub(clock media.Clock, buffer int) *hub {
 	return &hub{clock: clock, buffer: buffer, clients: map[*Client]struct{}{}}
 }
 
-// subscribe adds a client that starts receiving at the next key frame.
+// subscribe adds a client that starts receiving with the cached GOP, or at the next
+// key frame when there is none.
 func (h *hub) subscribe() *Client {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -89,6 +99,10 @@ func (h *hub) subscribe() *Client {
 		return c
 	}
 	h.clients[c] = struct{}{}
+	if !h.stalled() && h.gop != nil { // stalled first: a stall that just ended drops the cache
+		c.ch <- bytes.Join(h.gop, nil) // a new channel with room for h.buffer ≥ 1 chunks
+		c.live, c.start, c.began = true, h.gopAt, true
+	}
 	return c
 }
 
@@ -99,6 +113,9 @@ func (h *hub) Write(p []byte) (int, error) {
 	defer h.mu.Unlock()
 	if h.stalled() {
 		return len(p), nil
+	}
+	if h.gop != nil {
+		h.gop = append(h.gop, p)
 	}
 	for c := range h.clients {
 		if !c.live {
@@ -121,6 +138,13 @@ func (h *hub) key(at float64) {
 	if h.stalled() {
 		return
 	}
+	if h.gop == nil {
+		h.gop = make([][]byte, 0, 64)
+	} else {
+		clear(h.gop) // the chunks are the clients' now
+		h.gop = h.gop[:0]
+	}
+	h.gopAt = at
 	for c := range h.clients {
 		if !c.live {
 			c.live = true
@@ -142,6 +166,7 @@ func (h *hub) stalled() bool {
 		return true
 	}
 	h.stallUntil = time.Time{}
+	h.gop = nil
 	for c := range h.clients {
 		c.live = false
 	}
@@ -154,6 +179,7 @@ func (h *hub) stall(d time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stallUntil = h.clock.Now().Add(d)
+	h.gop = nil
 }
 
 // isStalled reports whether a stall is in force.

@@ -138,7 +138,8 @@ func (c *Channel) Err() error {
 	}
 }
 
-// Subscribe returns a client that receives the stream from the next key frame on.
+// Subscribe returns a client that receives the stream from the last key frame on
+// (at once, from the hub's GOP cache), or from the next when there is none yet.
 // The caller must Close it when done.
 func (c *Channel) Subscribe() *Client { return c.hub.subscribe() }
 

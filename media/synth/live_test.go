@@ -458,3 +458,70 @@ func TestNewChannelErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveGOPCache checks that a client subscribing mid-GOP gets the bytes since the
+// last key frame at once (starting with the tables before it), that they are the
+// same bytes an earlier client got, and that during a stall a new client gets
+// nothing until the key frame after it.
+func TestLiveGOPCache(t *testing.T) {
+	clock := newFakeClock()
+	c := newChannel(t, LiveConfig{Spec: liveSpec, Clock: clock})
+	early := c.Subscribe()
+	defer early.Close()
+	idle := func(at float64) func() bool {
+		frames := math.Floor(at*25+1e-9) + 1
+		return func() bool { return clock.Waiting() == 1 && near(c.Position(), frames/25, 1e-9) }
+	}
+	eventually(t, 10*time.Second, "first frame encoded", idle(0))
+	var all []byte
+	take := func(cl *Client) (b []byte) {
+		for len(cl.Chunks()) > 0 {
+			b = append(b, <-cl.Chunks()...)
+		}
+		return b
+	}
+	for i := 1; i <= 8; i++ { // to 1.6 s, past the key frame at 1 s
+		clock.Advance(200 * time.Millisecond)
+		eventually(t, 10*time.Second, "encoding", idle(0.2*float64(i)))
+		all = append(all, take(early)...)
+	}
+
+	late := c.Subscribe()
+	defer late.Close()
+	if start, ok := late.Start(); !ok || start != 1 {
+		t.Fatalf("late client start %v %v, want 1 (the last key frame) at once", start, ok)
+	}
+	got := take(late)
+	if len(got) == 0 || !bytes.HasSuffix(all, got) {
+		t.Fatalf("late client got %d bytes, want a non-empty suffix of the %d the early client got", len(got), len(all))
+	}
+	if len(got) > len(all)/2 {
+		t.Errorf("late client got %d of %d bytes: more than the GOP since 1 s", len(got), len(all))
+	}
+	pat := false
+	for i := 0; i+188 <= len(got) && i < 4*188; i += 188 {
+		pat = pat || (got[i] == 0x47 && int(got[i+1]&0x1f)<<8|int(got[i+2]) == 0)
+	}
+	if !pat {
+		t.Errorf("cached GOP starts with % x..., want a PAT among the first packets", got[:min(len(got), 8)])
+	}
+
+	c.Stall(time.Second)
+	during := c.Subscribe()
+	defer during.Close()
+	if _, ok := during.Start(); ok || len(during.Chunks()) != 0 {
+		t.Fatal("a client subscribing during a stall got the cached GOP")
+	}
+	for i := 1; i <= 10; i++ { // the key frame at 2 s comes during the stall, which ends at 2.6 s
+		clock.Advance(100 * time.Millisecond)
+		eventually(t, 10*time.Second, "encoding", idle(1.6+0.1*float64(i)))
+	}
+	if _, ok := during.Start(); ok {
+		t.Error("a client began before the first key frame after the stall")
+	}
+	clock.Advance(600 * time.Millisecond)
+	eventually(t, 10*time.Second, "encoding past the key frame at 3 s", idle(3.2))
+	if start, ok := during.Start(); !ok || start != 3 {
+		t.Errorf("client subscribed during the stall starts at %v %v, want 3", start, ok)
+	}
+}

@@ -13,7 +13,7 @@ import (
 // Server serves live channels over HTTP:
 //
 //	GET  /                       the channels, their schedules and truth, as JSON (Status)
-//	GET  /ch/<n>.ts              channel n as progressive MPEG-TS, from the next key frame
+//	GET  /ch/<n>.ts              channel n as progressive MPEG-TS, from the last key frame
 //	POST /ch/<n>/stall?seconds=S stop sending channel n to its clients for S seconds
 //	POST /ch/<n>/reset           close every connection to channel n
 //

@@ -22,9 +22,10 @@ const (
 	streamCount = 30
 	channels    = 3
 	// defaultFailoverLimit is the bound: a dead node's streams decode on
-	// survivors within this long of the kill. It is tight by design: failure
-	// detection takes 1.4–1.9 s (docs/cluster.md) and a new reader of a 1 s GOP
-	// channel waits up to 1 s for a key frame, plus ~0.25 s to its first frame.
+	// survivors within this long of the kill: failure detection takes 1.4–1.8 s
+	// (docs/cluster.md), and a new reader gets the source's cached GOP at once, so
+	// its first frame follows in ~0.1 s (without the cache it waited up to the 1 s
+	// GOP for a key frame, and a loaded CI machine measured 3.05 s).
 	// VIGIL_FAILOVER_LIMIT (a duration) overrides it on a machine too loaded for it.
 	defaultFailoverLimit = 3 * time.Second
 	// loadBound is placement's ε: no node above ⌈(1+ε)·fair share⌉.
