@@ -168,7 +168,9 @@ func (c *Config) fields() []field {
 		num("freeze.hold_factor", &f.HoldFactor, 1, 10),
 		num("freeze.noise_factor", &f.NoiseFactor, 0, 10),
 		num("freeze.max_noise", &f.MaxNoise, 0, 64),
-		num("freeze.lookback", &f.Lookback, 0, 10))
+		num("freeze.lookback", &f.Lookback, 0, 10),
+		num("freeze.min_shift", &f.MinShift, 0, 64),
+		num("freeze.shift_fit", &f.ShiftFit, 0.05, 1))
 	k := &c.Blockiness
 	add("blockiness", &k.Enabled, &k.EpisodeConfig,
 		num("blockiness.threshold", &k.Threshold, 0.1, 10),

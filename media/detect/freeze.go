@@ -29,6 +29,15 @@ import (
 // the distance from each earlier picture to the still one, if that step stands out
 // above the refinement after it. The freeze's Start is that moment.
 //
+// A change too small for the threshold may still be motion: a slow pan of a soft
+// (blurred, out of focus) picture changes each tile by less than an encoder's drift
+// on a frozen one, but the change is coherent. So a picture that passes as still is
+// also fitted to its reference shifted by a global translation (least squares on the
+// reference's gradient, as in Lucas-Kanade): when the fitted shift is at least MinShift
+// pixels and explains at least ShiftFit of the change's energy, the picture moved. An
+// encoder re-coding a frozen picture changes it by quantisation error, which no shift
+// explains.
+//
 // Black is reported as black, not as a freeze: while the picture is black (per the
 // black detector's settings) nothing counts as frozen.
 type FreezeConfig struct {
@@ -54,6 +63,13 @@ type FreezeConfig struct {
 	// Lookback is how far back, in seconds, the start of a freeze is searched for
 	// (default 2).
 	Lookback float64
+	// MinShift is the smallest global shift, in pixels of the full picture, that makes
+	// a picture that otherwise passes as still a moving one (default 0.5; 0 turns the
+	// shift fit off).
+	MinShift float64
+	// ShiftFit is the share of the change's energy the fitted shift must explain
+	// (default 0.5).
+	ShiftFit float64
 }
 
 // DefaultFreezeConfig returns the defaults documented on FreezeConfig.
@@ -66,6 +82,8 @@ func DefaultFreezeConfig() FreezeConfig {
 		NoiseFactor:   2,
 		MaxNoise:      4,
 		Lookback:      2,
+		MinShift:      0.5,
+		ShiftFit:      0.5,
 	}
 }
 
@@ -75,6 +93,7 @@ const (
 	noiseWindow    = 1.0 // seconds over which the noise floor is the minimum
 	noiseRing      = 64  // frame differences remembered for the noise floor
 	freezeMaxHist  = 512 // history pictures at most
+	freezeFitRange = 4   // changes up to this many thresholds are fitted with a shift
 )
 
 // histEntry is one remembered picture.
@@ -92,7 +111,8 @@ type FreezeDetector struct {
 	prev, ref  plane // the previous working picture and the reference
 	refPTS     float64
 	haveRef    bool
-	pendingKey bool // the last change was on a key frame and may be a re-code
+	pendingKey bool    // the last change was on a key frame and may be a re-code
+	movedAt    float64 // PTS of the last picture the shift fit found moved
 
 	noise     [noiseRing]float64 // recent frame-to-frame differences
 	noiseT    [noiseRing]float64
@@ -115,6 +135,7 @@ func NewFreezeDetector(cfg FreezeConfig, black BlackConfig) *FreezeDetector {
 		black:    black,
 		blackLvl: int(videoLevel(black.Pixel)),
 		ep:       newEpisode(Freeze, Error, cfg.EpisodeConfig, "residual change %.2f"),
+		movedAt:  math.Inf(-1),
 	}
 	d.resetNoise()
 	return d
@@ -195,7 +216,13 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	if d.ep.open {
 		th *= d.cfg.HoldFactor
 	}
-	if rd <= th {
+	// A small change is fitted with a shift: coherent motion is a change however
+	// small, and the start of a still is never backdated across it.
+	moved := rd <= freezeFitRange*th && d.shifted(cur)
+	if moved {
+		d.movedAt = t
+	}
+	if rd <= th && !moved {
 		d.pendingKey = false
 		from := d.refPTS
 		if !d.ep.active {
@@ -207,7 +234,7 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	// A real change (or a key frame re-coding the still picture).
 	d.ref.copyFrom(cur)
 	d.refPTS = t
-	if f.Key && d.ep.active && !d.pendingKey {
+	if f.Key && d.ep.active && !d.pendingKey && !moved {
 		// Give a key frame the benefit of the doubt: if the next frame matches it,
 		// it only re-coded the still picture.
 		d.pendingKey = true
@@ -216,6 +243,49 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	}
 	d.pendingKey = false
 	d.ep.step(t, false, 0, rd, emit)
+}
+
+// shifted reports whether cur is the reference moved by a global shift of at least
+// MinShift pixels that explains at least ShiftFit of the difference between them.
+func (d *FreezeDetector) shifted(cur *plane) bool {
+	if d.cfg.MinShift <= 0 {
+		return false
+	}
+	dx, dy, fit := fitShift(cur, &d.ref)
+	shift := math.Hypot(dx, dy) * float64(max(1, cur.step))
+	return shift >= d.cfg.MinShift && fit >= d.cfg.ShiftFit
+}
+
+// fitShift fits cur as ref translated by (dx, dy) working pixels, to first order:
+// cur - ref ~ -(gx*dx + gy*dy) with ref's central-difference gradient, by least
+// squares over every other row. fit is the share of the difference's energy the shift
+// explains (0 when nothing changed or ref has no gradient).
+func fitShift(cur, ref *plane) (dx, dy, fit float64) {
+	if !cur.sameSize(ref) || cur.w < 3 || cur.h < 3 {
+		return 0, 0, 0
+	}
+	w := cur.w
+	var sxx, syy, sxy, sxt, syt, stt int64
+	for y := 1; y < cur.h-1; y += 2 {
+		r, up, dn, c := ref.pix[y*w:(y+1)*w], ref.pix[(y-1)*w:y*w], ref.pix[(y+1)*w:(y+2)*w], cur.pix[y*w:(y+1)*w]
+		var xx, yy, xy, xt, yt, tt int64
+		for x := 1; x < w-1; x++ {
+			gx := int64(r[x+1]) - int64(r[x-1])
+			gy := int64(dn[x]) - int64(up[x])
+			dt := int64(c[x]) - int64(r[x])
+			xx, yy, xy = xx+gx*gx, yy+gy*gy, xy+gx*gy
+			xt, yt, tt = xt+gx*dt, yt+gy*dt, tt+dt*dt
+		}
+		sxx, syy, sxy, sxt, syt, stt = sxx+xx, syy+yy, sxy+xy, sxt+xt, syt+yt, stt+tt
+	}
+	// Gradients are twice the central difference, so the shift is twice the solution.
+	a, b, c, p, q := float64(sxx), float64(syy), float64(sxy), float64(sxt), float64(syt)
+	det := a*b - c*c
+	if stt == 0 || det <= 1e-9*(a*b+1) {
+		return 0, 0, 0
+	}
+	ux, uy := (b*p-c*q)/det, (a*q-c*p)/det // cur - ref = -(gx*ux + gy*uy)
+	return -2 * ux, -2 * uy, (ux*p + uy*q) / float64(stt)
 }
 
 // remember adds the working picture cur, subsampled, to the history ring. Once the ring
@@ -271,7 +341,7 @@ func (d *FreezeDetector) backdate(th float64) float64 {
 	best := -1
 	for i := ri + 1; i < d.histN; i++ {
 		e := d.entry(i)
-		if d.refPTS-e.pts > d.cfg.Lookback {
+		if d.refPTS-e.pts > d.cfg.Lookback || e.pts < d.movedAt {
 			break
 		}
 		dist := meanAbsDiff(e.pic.pix, ref.pix)
@@ -292,6 +362,7 @@ func (d *FreezeDetector) backdate(th float64) float64 {
 func (d *FreezeDetector) Close(at float64, emit Emit) {
 	d.ep.close(at, emit)
 	d.haveRef, d.pendingKey = false, false
+	d.movedAt = math.Inf(-1)
 	d.histN, d.histH = 0, 0
 	d.resetNoise()
 }

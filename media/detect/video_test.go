@@ -5,6 +5,8 @@ import "testing"
 const (
 	testsrc2 = "testsrc2=s={W}x{H}:r={R}:d={D}"
 	noisy    = "testsrc2=s={W}x{H}:r={R}:d={D},noise=alls=30:allf=t+u"
+	// slowPan is a still picture with grain, panning one pixel every 6 frames.
+	slowPan = "mandelbrot=s=960x540:r={R},trim=end_frame=1,loop=loop=-1:size=1,setpts=N/{R}/TB,crop=640:360:'floor(t*4)':0,noise=alls=8:allf=t"
 )
 
 func TestBlackConformance(t *testing.T) {
@@ -29,6 +31,11 @@ func TestFreezeConformance(t *testing.T) {
 			want: []truth{{typ: Freeze, start: 3.0, end: 6.04}}},
 		{name: "slowly moving still is not frozen",
 			clip: clip{video: "mandelbrot=s=640x480:r={R},trim=end_frame=1,loop=loop=-1:size=1,setpts=N/{R}/TB,crop=320:240:'t*4':'t*2'"}},
+		// The shift fit that keeps a blurred pan moving (TestSynthBlurredPanIsNotFrozen)
+		// must find no motion in the frozen blurred picture the encoder re-codes.
+		{name: "freeze of a blurred slow pan",
+			clip: clip{video: slowPan + ",gblur=sigma=6" + freeze},
+			want: []truth{{typ: Freeze, start: 2.96, end: 6.04}}},
 	})
 }
 
