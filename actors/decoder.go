@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"sync"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -146,11 +145,6 @@ type fanout struct {
 
 var _ media.Sink = (*fanout)(nil)
 
-var (
-	videoMsgs = sync.Pool{New: func() any { return new(videoMsg) }}
-	audioMsgs = sync.Pool{New: func() any { return new(audioMsg) }}
-)
-
 func (s *fanout) seen(pts float64) {
 	s.r.notePTS(pts)
 	if !s.first {
@@ -167,8 +161,8 @@ func (s *fanout) Video(f *media.VideoFrame) {
 		if !d.acquire(s.ctx, s.wait) {
 			continue
 		}
-		m := videoMsgs.Get().(*videoMsg)
-		m.f, m.slot = f.Retain(), d
+		m := d.videoMsg()
+		m.f = f.Retain()
 		root.Send(d.pid, m)
 	}
 	f.Release()
@@ -182,8 +176,8 @@ func (s *fanout) Audio(a *media.AudioFrame) {
 		if !d.acquire(s.ctx, s.wait) {
 			continue
 		}
-		m := audioMsgs.Get().(*audioMsg)
-		m.a, m.slot = a.Retain(), d
+		m := d.audioMsg()
+		m.a = a.Retain()
 		root.Send(d.pid, m)
 	}
 	a.Release()

@@ -19,6 +19,51 @@ type detectorSlot struct {
 	queue   chan struct{} // one token per frame waiting for or inside the detector
 	dropped *atomic.Uint64
 	out     *atomic.Int64 // the stream's outstanding frame count
+	// videoFree and audioFree keep the slot's released messages for reuse: at most
+	// cap(queue) are ever in flight, so a steady stream of frames allocates none
+	// (sync.Pool would drop them at every garbage collection).
+	videoFree chan *videoMsg
+	audioFree chan *audioMsg
+}
+
+func newDetectorSlot(typ detect.Type, pid *actor.PID, video, audio bool, depth int, dropped *atomic.Uint64, out *atomic.Int64) *detectorSlot {
+	return &detectorSlot{typ: typ, pid: pid, video: video, audio: audio,
+		queue: make(chan struct{}, depth), dropped: dropped, out: out,
+		videoFree: make(chan *videoMsg, depth), audioFree: make(chan *audioMsg, depth)}
+}
+
+// videoMsg returns a message addressed to this slot's detector, reused if one is free.
+func (d *detectorSlot) videoMsg() *videoMsg {
+	select {
+	case m := <-d.videoFree:
+		return m
+	default:
+		return &videoMsg{slot: d}
+	}
+}
+
+func (d *detectorSlot) putVideoMsg(m *videoMsg) {
+	select {
+	case d.videoFree <- m:
+	default:
+	}
+}
+
+// audioMsg returns a message addressed to this slot's detector, reused if one is free.
+func (d *detectorSlot) audioMsg() *audioMsg {
+	select {
+	case m := <-d.audioFree:
+		return m
+	default:
+		return &audioMsg{slot: d}
+	}
+}
+
+func (d *detectorSlot) putAudioMsg(m *audioMsg) {
+	select {
+	case d.audioFree <- m:
+	default:
+	}
 }
 
 // acquire reserves a queue slot. With wait false (Live) it fails at once when the

@@ -32,16 +32,16 @@ type audioMsg struct {
 // release gives back the frame reference and the detector's queue slot.
 func (m *videoMsg) release() {
 	f, slot := m.f, m.slot
-	*m = videoMsg{}
-	videoMsgs.Put(m)
+	m.f = nil
+	slot.putVideoMsg(m)
 	f.Release()
 	slot.free()
 }
 
 func (m *audioMsg) release() {
 	a, slot := m.a, m.slot
-	*m = audioMsg{}
-	audioMsgs.Put(m)
+	m.a = nil
+	slot.putAudioMsg(m)
 	a.Release()
 	slot.free()
 }

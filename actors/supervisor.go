@@ -104,11 +104,10 @@ func (a *supervisorActor) start(ctx actor.Context) {
 				}
 			}
 			return all[idx], nil
-		}, r.defect))
+		}, r.defect), actor.WithMailbox(newFrameMailbox))
 		pid := ctx.Spawn(props)
 		a.children[pid.Id] = true
-		slot := &detectorSlot{typ: typ, pid: pid, video: video, audio: audio,
-			queue: make(chan struct{}, r.node.cfg.QueueDepth), dropped: dropped, out: &r.s.outstanding}
+		slot := newDetectorSlot(typ, pid, video, audio, r.node.cfg.QueueDepth, dropped, &r.s.outstanding)
 		r.slots = append(r.slots, slot)
 		if video {
 			r.video = append(r.video, slot)
