@@ -10,6 +10,10 @@
 #                              cluster of its own (project vigil-chaos), ~10 minutes
 #   make chaos CHAOS_FULL=1    the issue's full lengths: 3 minutes of loss, 30 soak faults
 #   make chaos CHAOS_RECORD=docs/chaos.md   also write the summary table there
+#   make chaos-ci              as CI runs it (deploy/chaos-ci.sh): skipped with exit 0
+#                              when no Docker engine is reachable; otherwise the image,
+#                              the default suite under CHAOS_CI_TIMEOUT, and the project
+#                              always torn down afterwards (the suite's status kept)
 
 ifndef VIGIL_COMPOSE_MK
 VIGIL_COMPOSE_MK := 1
@@ -25,11 +29,15 @@ CHAOS_FLAGS     ?=
 CHAOS_TIMEOUT   ?= 40m
 CHAOS_RECORD    ?=
 CHAOS_FULL      ?=
+# chaos-ci's compose project (make chaos uses the suite's default, the same name).
+CHAOS_PROJECT   ?= vigil-chaos
+# chaos-ci's hard limit on the suite (go test -timeout); the image build comes before.
+CHAOS_CI_TIMEOUT ?= 15m
 
 COMPOSE_ENV = COMPOSE="$(COMPOSE)" CLUSTER_PROJECT=$(CLUSTER_PROJECT) CLUSTER_STREAMS=$(CLUSTER_STREAMS) \
 	CLUSTER_ADDR=$(CLUSTER_ADDR) CLUSTER_TAIL=$(CLUSTER_TAIL) VIGIL=$(BIN)
 
-.PHONY: cluster cluster-down cluster-image chaos
+.PHONY: cluster cluster-down cluster-image chaos chaos-ci
 
 # cluster-image builds the image unless one of this commit exists already (a tree with
 # uncommitted changes always rebuilds: ~30 s, most of it sending the context).
@@ -53,5 +61,12 @@ cluster-down:
 chaos: cluster-image
 	$(GO) test -tags chaos -count=1 -v -timeout $(CHAOS_TIMEOUT) ./test/chaos/ -args \
 		$(if $(CHAOS_FULL),-chaos.full) $(if $(CHAOS_RECORD),-chaos.record $(CHAOS_RECORD)) $(CHAOS_FLAGS)
+
+## chaos-ci: the chaos suite for CI: skipped (exit 0) without a Docker engine, else image + suite (≤ 15 min) + teardown
+# It checks for the engine before building anything, so it has no prerequisites:
+# deploy/chaos-ci.sh runs $(MAKE) cluster-image (which builds bin/vigil) itself.
+chaos-ci:
+	@MAKE="$(MAKE)" GO="$(GO)" DOCKER="$(DOCKER)" COMPOSE="$(COMPOSE)" CHAOS_PROJECT=$(CHAOS_PROJECT) \
+		CHAOS_CI_TIMEOUT=$(CHAOS_CI_TIMEOUT) CHAOS_FLAGS="$(CHAOS_FLAGS)" ./deploy/chaos-ci.sh
 
 endif

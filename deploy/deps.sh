@@ -21,6 +21,12 @@ ffmpeg
 protobuf-compiler
 iptables
 "
+# With a Docker engine on the machine, make cluster and the chaos suite (make chaos,
+# make chaos-ci) also need the compose tool: docker-compose, the v1 CLI Debian packages.
+# nsenter, which the suite also uses, is in util-linux (essential).
+if command -v docker >/dev/null 2>&1; then
+	PACKAGES="$PACKAGES docker-compose"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -106,12 +106,22 @@ func commandLine() string {
 	return cmd
 }
 
-// repoRoot is the repository's top directory (where go.mod is).
+// repoRoot is the repository's top directory: the nearest directory with go.mod
+// above the working directory (go test runs the suite in test/chaos). It needs no go
+// command, so the test binary may run as root without the toolchain on root's PATH
+// (make chaos-ci: go test -exec sudo).
 func repoRoot(tb testing.TB) string {
 	tb.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	dir, err := os.Getwd()
 	if err != nil {
-		tb.Fatalf("go env GOMOD: %v", err)
+		tb.Fatalf("repository root: %v", err)
 	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			tb.Fatalf("repository root: no go.mod above %s", dir)
+		}
+	}
 }
