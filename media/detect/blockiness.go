@@ -64,6 +64,17 @@ const (
 	blockBaseTau = 20.0   // seconds for the stream's ratio to follow the content
 	blockWarmTau = 2.0    // the same during the first blockWarmup seconds
 	blockWarmup  = 10.0   // seconds
+	// Frames whose strength is blockLearnGate of the threshold or more are suspect:
+	// once the base has learnt from blockSettle frames, they teach it only at
+	// blockSuspectTau, so damage cannot teach the base that damage is usual.
+	// A key frame ends the decoder's error window only when it comes more than
+	// blockErrorLag frames after the last flagged one: errors are reported when a
+	// packet is decoded, and its picture (the damaged key frame itself, often) is
+	// delivered some frames later by a frame-threaded, reordering decoder.
+	blockErrorLag   = 8
+	blockLearnGate  = 0.5
+	blockSettle     = 25
+	blockSuspectTau = 60.0 // seconds
 )
 
 // BlockinessDetector reports block corruption.
@@ -81,8 +92,10 @@ type BlockinessDetector struct {
 	last            float64 // PTS of the previous frame
 	hasLast         bool
 
-	errMode bool    // the decoder's errors are recent
-	errAt   float64 // PTS of the last frame the decoder flagged
+	started  bool    // a key frame has been seen
+	errMode  bool    // the decoder's errors are recent
+	errAt    float64 // PTS of the last frame the decoder flagged
+	sinceErr int     // frames since then
 
 	ep episode
 }
@@ -102,12 +115,17 @@ func (d *BlockinessDetector) Type() Type { return Blockiness }
 
 // Video looks at one picture.
 func (d *BlockinessDetector) Video(f *media.VideoFrame, emit Emit) {
+	d.sinceErr++
 	switch {
-	case frameFlagged(f):
-		d.errMode, d.errAt = true, f.PTS
-	case f.Key, f.PTS-d.errAt > d.cfg.ErrorWindow:
+	case !d.started && !f.Key:
+		// Before the first key frame: joining a live stream mid-GOP gives errors
+		// ("non-existing PPS") that are start-up, not damage.
+	case frameFlagged(f) && (d.started || f.Corrupt || f.DecodeErrorFlags != 0):
+		d.errMode, d.errAt, d.sinceErr = true, f.PTS, 0
+	case f.Key && d.sinceErr > blockErrorLag, f.PTS-d.errAt > d.cfg.ErrorWindow:
 		d.errMode = false
 	}
+	d.started = d.started || f.Key
 	dt := 0.0
 	if d.hasLast {
 		dt = f.PTS - d.last
@@ -132,7 +150,7 @@ func (d *BlockinessDetector) Video(f *media.VideoFrame, emit Emit) {
 	d.ep.step(f.PTS, s >= th, s/(2*th), s/d.cfg.Threshold, emit)
 
 	if !d.errMode {
-		d.learn(c, dt)
+		d.learn(c, dt, s >= blockLearnGate*d.cfg.Threshold)
 	}
 	d.seen += dt
 }
@@ -161,10 +179,17 @@ func (d *BlockinessDetector) strength() float64 {
 
 // learn moves the stream's usual step counts towards this frame's: a plain mean over
 // the first frames, then an exponential average.
-func (d *BlockinessDetector) learn(c blockCounts, dt float64) {
+func (d *BlockinessDetector) learn(c blockCounts, dt float64, suspect bool) {
 	tau := blockBaseTau
 	if d.seen < blockWarmup {
 		tau = blockWarmTau
+	}
+	if suspect && d.based >= blockSettle {
+		tau = blockSuspectTau
+		a := min(1, dt/tau)
+		d.baseOn += (float64(c.on) - d.baseOn) * a
+		d.baseOff += (float64(c.off) - d.baseOff) * a
+		return
 	}
 	d.based++
 	a := min(1, max(dt/tau, 1/float64(d.based)))
@@ -179,7 +204,7 @@ func (d *BlockinessDetector) Close(at float64, emit Emit) {
 	d.grid.havePrev = false
 	d.n, d.head = 0, 0
 	d.baseOn, d.baseOff, d.based, d.seen, d.hasLast = 0, 0, 0, 0, false
-	d.errMode = false
+	d.errMode, d.started = false, false
 }
 
 // frameFlagged reports whether the decoder flagged f or errors just before it.
