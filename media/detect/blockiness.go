@@ -14,7 +14,7 @@ import (
 // blocks make steps in the change on the grid, clean content as often beside it as on
 // it. The counts of the last few frames are pooled and compared with the stream's own
 // usual ratio of on-grid to control steps (learnt slowly, as some content is aligned
-// with the grid), so the excess of on-grid steps is judged by three tests, all of
+// with the grid, and hardly at all from pictures that look damaged), so the excess of on-grid steps is judged by three tests, all of
 // which must pass: it is statistically significant (a z-score of at least 7), large
 // relative to the steps counted (at least 35% above the usual ratio) and large
 // relative to the picture (at least 0.35% of the points analysed). The picture's
@@ -22,8 +22,9 @@ import (
 // Threshold times that.
 //
 // The decoder's word counts too: from a frame the decoder flagged as corrupt (or
-// errors reported before it) until the next key frame decoded without error, or for at
-// most ErrorWindow seconds, damage is likely, and a strength of ErrorFactor times the
+// errors reported before it) until the next key frame decoded without error (a few
+// frames later: the decoder reports an error before it delivers the damaged picture,
+// often the key frame itself), or for at most ErrorWindow seconds, damage is likely, and a strength of ErrorFactor times the
 // threshold is enough. Decode errors themselves are the decode_error detector's;
 // damage the decoder conceals without a word, and damage carried on to later frames by
 // prediction, is this detector's.
