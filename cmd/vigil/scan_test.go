@@ -170,3 +170,45 @@ func TestScanExitStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestScanFindsFreezesOfLiveEncodes checks freezes in clips encoded the way a live
+// channel is (no B-frames, no lookahead, zero latency): such an encoder re-codes a
+// still picture at every key frame more differently than a file encoder does, and
+// grain (the static content) drifts most. The freeze must be reported from its start
+// and for most of its length, not end at the first key frame after it is reported.
+func TestScanFindsFreezesOfLiveEncodes(t *testing.T) {
+	for _, c := range []synth.Content{synth.Motion, synth.Scenes, synth.Static} {
+		for _, live := range []bool{true, false} {
+			if !live && c != synth.Static {
+				continue // file encodes of the others are in TestScanFindsEverySynthImpairment
+			}
+			name := fmt.Sprintf("%s live=%v", c, live)
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				path, truth := synthClip(t, strings.ReplaceAll(name, " ", "-"), synth.Spec{Width: 640, Height: 360, Duration: 16, Seed: 5,
+					Content: c, LowLatency: live, Impairments: []synth.Impairment{{Kind: synth.Freeze, Start: 4, End: 10}}})
+				ds, err := scanJSON(t, path)
+				if err != nil {
+					t.Fatalf("scan: %v", err)
+				}
+				var hit []defectJSON
+				for _, d := range ds {
+					if matches(d, truth[0]) {
+						hit = append(hit, d)
+					} else {
+						t.Errorf("false alarm: %s %.2f–%.2f (%s)", d.Type, d.Start, *d.End, d.Detail)
+					}
+				}
+				if len(hit) == 0 {
+					t.Fatalf("freeze 4–10 s not reported")
+				}
+				if math.Abs(hit[0].Start-4) > 0.3 {
+					t.Errorf("freeze reported from %.2f s, truth 4 s", hit[0].Start)
+				}
+				if cv := covered(hit, truth[0]); cv < 0.8 {
+					t.Errorf("freeze reports cover %.0f%% of 4–10 s: %+v", 100*cv, hit)
+				}
+			})
+		}
+	}
+}

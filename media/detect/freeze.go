@@ -12,8 +12,14 @@ import (
 // reference: it only moves when a real change is seen, so the slow refinement an
 // encoder applies to a still picture cannot hide the freeze the way a frame-to-frame
 // comparison can (FFmpeg's freezedetect misses the first second of a freeze after noisy
-// content for that reason). A change is measured per tile (4x4 tiles, mean absolute
-// luma difference), so a small moving part of an otherwise still picture is a change.
+// content for that reason). A change is measured per tile (4x4 tiles) as the mean
+// absolute difference of the means of 8x8-pixel blocks of the working picture, so a
+// small moving part of an otherwise still picture is a change, while the grain and
+// quantisation error an encoder re-codes a still with (several levels per pixel,
+// most of all at key frames of low-latency live encoders) average out in the block
+// means: a still picture re-coded through 1 s GOPs drifts by at most about 1 level
+// in block means where single pixels drift by 4-5 (synth clips, file and live
+// encoder settings, TestScanFindsFreezesOfLiveEncodes).
 //
 // The threshold is noise-aware: it is the larger of Threshold and NoiseFactor times the
 // stream's recent noise floor (the smallest frame-to-frame difference over the last
@@ -46,13 +52,13 @@ type FreezeConfig struct {
 	// EpisodeConfig: a freeze must last MinDuration (default 2 s) and ends at the
 	// first real change (EndHold default 0).
 	EpisodeConfig
-	// Threshold is the smallest change, as mean absolute luma difference (8-bit levels)
-	// in the most changed tile, that counts as a change (default 1.0).
+	// Threshold is the smallest change, as mean absolute difference of block means
+	// (8-bit luma levels) in the most changed tile, that counts as a change (default
+	// 1.5).
 	Threshold float64
-	// HoldFactor scales the threshold once a freeze has been reported (default 2): an
-	// encoder refining a still picture through a 1 s GOP drifts it by up to about 1.3
-	// levels in a tile before the next key frame, which must not end the freeze, while
-	// starting one stays as strict as Threshold says.
+	// HoldFactor scales the threshold once a freeze has been reported (default 2): the
+	// encoder's drift of a still picture must not end the freeze, while starting one
+	// stays as strict as Threshold says.
 	HoldFactor float64
 	// NoiseFactor scales the noise floor into the threshold (default 2).
 	NoiseFactor float64
@@ -77,7 +83,7 @@ func DefaultFreezeConfig() FreezeConfig {
 	return FreezeConfig{
 		Enabled:       true,
 		EpisodeConfig: EpisodeConfig{MinDuration: 2, EndHold: 0},
-		Threshold:     1.0,
+		Threshold:     1.5,
 		HoldFactor:    2,
 		NoiseFactor:   2,
 		MaxNoise:      4,
@@ -108,7 +114,9 @@ type FreezeDetector struct {
 	black    BlackConfig
 	blackLvl int
 
-	prev, ref  plane // the previous working picture and the reference
+	prev, ref  plane  // the previous working picture and the reference
+	cur, prevB blocks // block means of the current and previous picture
+	refB       blocks // and of the reference
 	refPTS     float64
 	haveRef    bool
 	pendingKey bool    // the last change was on a key frame and may be a re-code
@@ -144,27 +152,71 @@ func NewFreezeDetector(cfg FreezeConfig, black BlackConfig) *FreezeDetector {
 // Type returns Freeze.
 func (d *FreezeDetector) Type() Type { return Freeze }
 
-// tileDiffs compares cur with prev and with ref in one pass, per tile of mean absolute
-// difference: it returns the least changed tile against prev (the noise) and the most
-// changed tile against ref (the change).
-func tileDiffs(cur, prev, ref *plane) (noise, change float64) {
-	if !cur.sameSize(prev) || !cur.sameSize(ref) || cur.w == 0 || cur.h == 0 {
+// blocks holds the sums of the 8x8-pixel blocks of a working picture (a picture's
+// remainder rows and columns are left out). Changes are measured on block means: an
+// encoder re-coding a still picture moves single pixels by several levels (grain,
+// quantisation) but block means hardly at all, while motion moves the means of the
+// blocks it crosses as much as their pixels.
+type blocks struct {
+	w, h int
+	sum  []int32
+}
+
+const freezeBlock = 8 // block size in working-picture pixels
+
+// from sets b to the block sums of p.
+func (b *blocks) from(p *plane) {
+	w, h := p.w/freezeBlock, p.h/freezeBlock
+	if w != b.w || h != b.h || b.sum == nil {
+		b.w, b.h, b.sum = w, h, make([]int32, w*h)
+	}
+	clear(b.sum)
+	for y := 0; y < h*freezeBlock; y++ {
+		row, out := p.pix[y*p.w:y*p.w+w*freezeBlock], b.sum[(y/freezeBlock)*w:(y/freezeBlock+1)*w]
+		for x := range out {
+			var sum int32
+			for _, v := range row[x*freezeBlock : x*freezeBlock+freezeBlock] {
+				sum += int32(v)
+			}
+			out[x] += sum
+		}
+	}
+}
+
+// copyFrom makes b a copy of q.
+func (b *blocks) copyFrom(q *blocks) {
+	if b.w != q.w || b.h != q.h || b.sum == nil {
+		b.w, b.h, b.sum = q.w, q.h, make([]int32, len(q.sum))
+	}
+	copy(b.sum, q.sum)
+}
+
+// blockDiffs compares cur with prev and with ref in one pass, per tile of the mean
+// absolute difference of block means: it returns the least changed tile against prev
+// (the noise) and the most changed tile against ref (the change), in levels.
+func blockDiffs(cur, prev, ref *blocks) (noise, change float64) {
+	if cur.w != prev.w || cur.h != prev.h || cur.w != ref.w || cur.h != ref.h || cur.w == 0 || cur.h == 0 {
 		return math.Inf(1), math.Inf(1)
 	}
 	noise = math.Inf(1)
 	w := cur.w
+	const area = freezeBlock * freezeBlock
 	for ty := 0; ty < freezeTiles; ty++ {
 		y0, y1 := ty*cur.h/freezeTiles, (ty+1)*cur.h/freezeTiles
 		for tx := 0; tx < freezeTiles; tx++ {
 			x0, x1 := tx*w/freezeTiles, (tx+1)*w/freezeTiles
-			var sp, sr, n int
+			var sp, sr, n int64
 			for y := y0; y < y1; y++ {
-				p, r := sad2(cur.pix[y*w+x0:y*w+x1], prev.pix[y*w+x0:y*w+x1], ref.pix[y*w+x0:y*w+x1])
-				sp, sr, n = sp+p, sr+r, n+x1-x0
+				c, p, r := cur.sum[y*w+x0:y*w+x1], prev.sum[y*w+x0:y*w+x1], ref.sum[y*w+x0:y*w+x1]
+				for i, v := range c {
+					a, b := int64(v-p[i]), int64(v-r[i])
+					sp, sr = sp+max(a, -a), sr+max(b, -b)
+				}
+				n += int64(x1 - x0)
 			}
 			if n > 0 {
-				noise = math.Min(noise, float64(sp)/float64(n))
-				change = math.Max(change, float64(sr)/float64(n))
+				noise = math.Min(noise, float64(sp)/float64(n*area))
+				change = math.Max(change, float64(sr)/float64(n*area))
 			}
 		}
 	}
@@ -193,24 +245,30 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	t := f.PTS
 	cur := &analyze(f).pic
 	d.remember(cur, t)
+	d.cur.from(cur)
 	if _, black, _ := d.black.judge(cur, d.blackLvl); black {
 		d.ref.copyFrom(cur)
+		d.refB.copyFrom(&d.cur)
 		d.refPTS, d.haveRef, d.pendingKey = t, true, false
 		d.prev.copyFrom(cur)
+		d.prevB.copyFrom(&d.cur)
 		d.ep.step(t, false, 0, 0, emit)
 		return
 	}
 	if !d.haveRef || !cur.sameSize(&d.ref) {
 		d.ref.copyFrom(cur)
+		d.refB.copyFrom(&d.cur)
 		d.prev.copyFrom(cur)
+		d.prevB.copyFrom(&d.cur)
 		d.refPTS, d.haveRef, d.pendingKey = t, true, false
 		d.ep.step(t, true, 1, 0, emit)
 		return
 	}
-	still, rd := tileDiffs(cur, &d.prev, &d.ref)
+	still, rd := blockDiffs(&d.cur, &d.prevB, &d.refB)
 	d.noise[d.noiseHead], d.noiseT[d.noiseHead] = still, t
 	d.noiseHead = (d.noiseHead + 1) % noiseRing
 	d.prev.copyFrom(cur)
+	d.prevB.copyFrom(&d.cur)
 
 	th := math.Max(d.cfg.Threshold, d.cfg.NoiseFactor*math.Min(d.noiseFloor(t), d.cfg.MaxNoise))
 	if d.ep.open {
@@ -233,6 +291,7 @@ func (d *FreezeDetector) Video(f *media.VideoFrame, emit Emit) {
 	}
 	// A real change (or a key frame re-coding the still picture).
 	d.ref.copyFrom(cur)
+	d.refB.copyFrom(&d.cur)
 	d.refPTS = t
 	if f.Key && d.ep.active && !d.pendingKey && !moved {
 		// Give a key frame the benefit of the doubt: if the next frame matches it,
@@ -371,4 +430,31 @@ func (d *FreezeDetector) resetNoise() {
 	for i := range d.noise {
 		d.noise[i], d.noiseT[i] = 0, math.Inf(-1)
 	}
+}
+
+// tileDiffs compares cur with prev and with ref in one pass, per tile of mean absolute
+// difference: it returns the least changed tile against prev (the noise) and the most
+// changed tile against ref (the change).
+func tileDiffs(cur, prev, ref *plane) (noise, change float64) {
+	if !cur.sameSize(prev) || !cur.sameSize(ref) || cur.w == 0 || cur.h == 0 {
+		return math.Inf(1), math.Inf(1)
+	}
+	noise = math.Inf(1)
+	w := cur.w
+	for ty := 0; ty < freezeTiles; ty++ {
+		y0, y1 := ty*cur.h/freezeTiles, (ty+1)*cur.h/freezeTiles
+		for tx := 0; tx < freezeTiles; tx++ {
+			x0, x1 := tx*w/freezeTiles, (tx+1)*w/freezeTiles
+			var sp, sr, n int
+			for y := y0; y < y1; y++ {
+				p, r := sad2(cur.pix[y*w+x0:y*w+x1], prev.pix[y*w+x0:y*w+x1], ref.pix[y*w+x0:y*w+x1])
+				sp, sr, n = sp+p, sr+r, n+x1-x0
+			}
+			if n > 0 {
+				noise = math.Min(noise, float64(sp)/float64(n))
+				change = math.Max(change, float64(sr)/float64(n))
+			}
+		}
+	}
+	return noise, change
 }

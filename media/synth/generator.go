@@ -88,7 +88,7 @@ func newGenerator(s Spec, p plan, w io.Writer, seekable, live bool) (g *generato
 	}
 	g.mux.flushEach = live
 	gh := g.mux.globalHeader()
-	if g.video, err = newVideoEncoder(s, gh, live); err != nil {
+	if g.video, err = newVideoEncoder(s, gh, live || s.LowLatency); err != nil {
 		return g, err
 	}
 	if g.audio, err = newAudioEncoder(s, gh); err != nil {

@@ -131,6 +131,11 @@ type Spec struct {
 	// GOP is the distance between key frames in frames; default FPS (one second).
 	// Key frames come exactly every GOP frames (no scene-cut key frames).
 	GOP int
+	// LowLatency encodes as a live channel does (no B-frames, no lookahead, x264/x265
+	// tune zerolatency), for files that behave like a recorded live stream: its key
+	// frames re-code a still picture more differently than a file encoder's do.
+	// Live channels always encode so.
+	LowLatency bool
 	// Codec is the video codec: "h264" (default, libx264), "hevc" (libx265) or
 	// "mpeg2" (mpeg2video).
 	Codec string
