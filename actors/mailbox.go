@@ -40,6 +40,27 @@ type frameMailbox struct {
 
 var _ actor.Mailbox = (*frameMailbox)(nil)
 
+// detectorThroughput is how many messages a detector's mailbox processes before it
+// yields the processor (protoactor-go's default).
+const detectorThroughput = 300
+
+// detectorDispatcher returns the dispatcher of a node's detector actors. Live: each
+// mailbox runs on a goroutine of its own while it has messages, so that a slow
+// detector only fills its own queue (and drops frames there) while the decoder and the
+// other detectors go on. Scan: whoever posts to an idle mailbox runs it at once — for
+// frames the decoder goroutine, between two calls into FFmpeg, whose frame threads go
+// on decoding meanwhile. That saves a goroutine start and a thread wake-up per
+// detector and frame (a fifth of the context switches of a 720p scan) and analyses
+// the picture while it is still in the cache. The decoder waits for full queues in
+// Scan mode anyway, so nothing is lost but parallelism among one stream's detectors,
+// which FFmpeg's threads use instead.
+func detectorDispatcher(mode Mode) actor.Dispatcher {
+	if mode == Scan {
+		return actor.NewSynchronizedDispatcher(detectorThroughput)
+	}
+	return actor.NewDefaultDispatcher(detectorThroughput)
+}
+
 // ringStart is a ring's first capacity: a detector's queue depth plus its control
 // messages fit without growing.
 const ringStart = 16

@@ -104,7 +104,7 @@ func (a *supervisorActor) start(ctx actor.Context) {
 				}
 			}
 			return all[idx], nil
-		}, r.defect), actor.WithMailbox(newFrameMailbox))
+		}, r.defect), actor.WithMailbox(newFrameMailbox), actor.WithDispatcher(detectorDispatcher(r.node.cfg.Mode)))
 		pid := ctx.Spawn(props)
 		a.children[pid.Id] = true
 		slot := newDetectorSlot(typ, pid, video, audio, r.node.cfg.QueueDepth, dropped, &r.s.outstanding)
