@@ -32,9 +32,11 @@ build:
 run: deps build
 	$(BIN) agent --demo
 
-## test: vet, check generated code, then every test with the race detector
+## test: vet, check generated code, every test with the race detector, then the
+## chaos suite against a docker-compose cluster (skipped, saying so, without Docker)
 test: deps vet proto-check k8s-test
 	$(GO) test $(TESTFLAGS) $(PKGS)
+	$(MAKE) --no-print-directory chaos-ci
 
 vet:
 	$(GO) vet $(PKGS)
