@@ -132,40 +132,71 @@ func (c *cluster) converged(nodes []*node) (layout, string) {
 	return agreed, ""
 }
 
-// waitConverged waits until the nodes converge and returns the layout and when
-// convergence was first seen.
-func (c *cluster) waitConverged(tb testing.TB, nodes []*node, within time.Duration) (layout, time.Time) {
-	tb.Helper()
+// slowConvergence is how long a convergence may take before the suite logs what was
+// missing on the way (each change of the first thing missing, with its time).
+const slowConvergence = 5 * time.Second
+
+// converge polls until the nodes converge or within passes, and returns the layout
+// (nil if they did not), when convergence was first seen (or the last poll), and
+// what was missing, each time it changed.
+func (c *cluster) converge(nodes []*node, within time.Duration) (layout, time.Time, []string) {
 	var p layout
 	var at time.Time
-	var whys []string // what was missing, each time it changed
+	var whys []string
 	start := time.Now()
-	waitFor(tb, fmt.Sprintf("%v to converge", nodes), within, func() (bool, string) {
+	poll(within, func() (bool, string) {
 		var why string
 		p, why = c.converged(nodes)
 		at = time.Now()
-		if p == nil && (len(whys) == 0 || !strings.HasSuffix(whys[len(whys)-1], why)) {
+		if p == nil && (len(whys) == 0 || !strings.HasSuffix(whys[len(whys)-1], ": "+why)) {
 			whys = append(whys, fmt.Sprintf("%s: %s", secs(at.Sub(start)), why))
 		}
 		return p != nil, why
 	})
-	if at.Sub(start) > 10*time.Second {
-		tb.Logf("%v took %s to converge; what was missing, as it changed:\n  %s", nodes, secs(at.Sub(start)), strings.Join(whys, "\n  "))
+	return p, at, whys
+}
+
+// waitConverged waits until the nodes converge and returns the layout and when
+// convergence was first seen; it fails the test if they do not within the limit.
+func (c *cluster) waitConverged(tb testing.TB, nodes []*node, within time.Duration) (layout, time.Time) {
+	tb.Helper()
+	start := time.Now()
+	p, at, whys := c.converge(nodes, within)
+	if p == nil {
+		tb.Fatalf("%v to converge: not within %v; what was missing, as it changed:\n  %s", nodes, within, trace(whys))
+	}
+	if at.Sub(start) > slowConvergence {
+		tb.Logf("%v took %s to converge; what was missing, as it changed:\n  %s", nodes, secs(at.Sub(start)), trace(whys))
 	}
 	return p, at
 }
 
-// tryConverge is waitConverged without failing: nil when the nodes do not converge.
-func (c *cluster) tryConverge(nodes []*node, within time.Duration) (layout, time.Time, string) {
-	var p layout
-	var at time.Time
-	var why string
-	poll(within, func() (bool, string) {
-		p, why = c.converged(nodes)
-		at = time.Now()
-		return p != nil, why
-	})
+// tryConverge is waitConverged without failing: nil and the last thing missing when
+// the nodes do not converge. A slow convergence is logged as waitConverged does.
+func (c *cluster) tryConverge(tb testing.TB, nodes []*node, within time.Duration) (layout, time.Time, string) {
+	tb.Helper()
+	start := time.Now()
+	p, at, whys := c.converge(nodes, within)
+	if at.Sub(start) > slowConvergence {
+		outcome := "converged"
+		if p == nil {
+			outcome = "not converged"
+		}
+		tb.Logf("%v %s after %s; what was missing, as it changed:\n  %s", nodes, outcome, secs(at.Sub(start)), trace(whys))
+	}
+	why := ""
+	if len(whys) > 0 {
+		_, why, _ = strings.Cut(whys[len(whys)-1], ": ")
+	}
 	return p, at, why
+}
+
+// trace formats what was missing for a log: the first and last 15 changes at most.
+func trace(whys []string) string {
+	if len(whys) > 30 {
+		whys = append(append(slices.Clip(whys[:15]), fmt.Sprintf("… %d more …", len(whys)-30)), whys[len(whys)-15:]...)
+	}
+	return strings.Join(whys, "\n  ")
 }
 
 func aliveNames(ms []*vigilv1.Member) []string {
@@ -200,7 +231,7 @@ func (c *cluster) restore(tb testing.TB, within time.Duration) layout {
 			c.start(tb, n)
 		}
 	}
-	p, _, why := c.tryConverge(c.nodes, within)
+	p, _, why := c.tryConverge(tb, c.nodes, within)
 	if p != nil {
 		return p
 	}
@@ -208,7 +239,7 @@ func (c *cluster) restore(tb testing.TB, within time.Duration) layout {
 	for _, n := range c.nodes {
 		c.stop(tb, n)
 		c.start(tb, n)
-		if p, _, _ = c.tryConverge(c.nodes, within); p != nil {
+		if p, _, _ = c.tryConverge(tb, c.nodes, within); p != nil {
 			tb.Logf("converged again after restarting %s", n)
 			return p
 		}

@@ -41,7 +41,7 @@ func partitionNodes(t *testing.T, c *cluster, r *row) {
 		time.Sleep(wait) // the fault's deliberate duration
 	}
 	th := c.healNetwork(t)
-	p, healedAt, why := c.tryConverge(c.nodes, 2*time.Minute)
+	p, healedAt, why := c.tryConverge(t, c.nodes, 2*time.Minute)
 	if p == nil {
 		r.note("after the heal the two sides did not merge within 2 minutes: %s", why)
 		t.Fatalf("no single owner per stream within 2 minutes of the heal (limit %s): %s", secs(cfg.converge), why)
@@ -59,7 +59,7 @@ func partitionNodes(t *testing.T, c *cluster, r *row) {
 	samples := c.poll.between(healedAt, healedAt.Add(cfg.flapWatch))
 	changes := ownerChanges(samples)
 	multi := multiRun(samples)
-	final, _, why := c.tryConverge(c.nodes, 10*time.Second)
+	final, _, why := c.tryConverge(t, c.nodes, 10*time.Second)
 	if final == nil {
 		t.Errorf("not converged at the end of the watch: %s", why)
 	}

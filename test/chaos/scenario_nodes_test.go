@@ -187,7 +187,7 @@ func pauseNode(t *testing.T, c *cluster, r *row) {
 		time.Sleep(wait) // the fault's deliberate duration
 	}
 	tu := c.unpause(t, victim)
-	after, backAt, why := c.tryConverge(c.nodes, 2*time.Minute)
+	after, backAt, why := c.tryConverge(t, c.nodes, 2*time.Minute)
 	if after == nil {
 		t.Fatalf("no convergence within 2 minutes of the unpause: %s", why)
 	}

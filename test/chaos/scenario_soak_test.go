@@ -95,7 +95,7 @@ func soak(t *testing.T, c *cluster, r *row) {
 	}
 	r.faults = cfg.soak
 	tEnd := time.Now()
-	p, end, why := c.tryConverge(c.nodes, 3*time.Minute)
+	p, end, why := c.tryConverge(t, c.nodes, 3*time.Minute)
 	var kinds []string
 	for k, n := range counts {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
