@@ -13,6 +13,7 @@
 //	make chaos                               # ~10 minutes, shortened loss and soak
 //	make chaos CHAOS_FULL=1                  # the lengths (3 min loss, 30 faults)
 //	make chaos CHAOS_RECORD=docs/chaos.md    # also write the summary table there
+//	make chaos-ci                            # as CI: skipped without Docker, always torn down
 //	go test -tags chaos -v ./test/chaos -args -chaos.run 'kill|stop'
 //
 // It needs the Docker engine, docker-compose (v1), nsenter (util-linux) and iptables
