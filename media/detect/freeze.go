@@ -431,30 +431,3 @@ func (d *FreezeDetector) resetNoise() {
 		d.noise[i], d.noiseT[i] = 0, math.Inf(-1)
 	}
 }
-
-// tileDiffs compares cur with prev and with ref in one pass, per tile of mean absolute
-// difference: it returns the least changed tile against prev (the noise) and the most
-// changed tile against ref (the change).
-func tileDiffs(cur, prev, ref *plane) (noise, change float64) {
-	if !cur.sameSize(prev) || !cur.sameSize(ref) || cur.w == 0 || cur.h == 0 {
-		return math.Inf(1), math.Inf(1)
-	}
-	noise = math.Inf(1)
-	w := cur.w
-	for ty := 0; ty < freezeTiles; ty++ {
-		y0, y1 := ty*cur.h/freezeTiles, (ty+1)*cur.h/freezeTiles
-		for tx := 0; tx < freezeTiles; tx++ {
-			x0, x1 := tx*w/freezeTiles, (tx+1)*w/freezeTiles
-			var sp, sr, n int
-			for y := y0; y < y1; y++ {
-				p, r := sad2(cur.pix[y*w+x0:y*w+x1], prev.pix[y*w+x0:y*w+x1], ref.pix[y*w+x0:y*w+x1])
-				sp, sr, n = sp+p, sr+r, n+x1-x0
-			}
-			if n > 0 {
-				noise = math.Min(noise, float64(sp)/float64(n))
-				change = math.Max(change, float64(sr)/float64(n))
-			}
-		}
-	}
-	return noise, change
-}
