@@ -197,6 +197,20 @@ func startCluster(ctx context.Context, cfg Config) ([]simNode, error) {
 	if err := seedTables(cfg); err != nil {
 		return nil, err
 	}
+	nodes, err := startNodes(cfg)
+	if err != nil {
+		return nodes, err
+	}
+	if _, err := waitConverged(ctx, cfg, nodes, nil); err != nil {
+		return nodes, fmt.Errorf("start: %w", err)
+	}
+	return nodes, nil
+}
+
+// startNodes starts cfg.Nodes nodes: the first three, everyone's seeds, one by one,
+// then the rest at once, as after a whole-cluster restart. It returns every node it
+// started, also with an error, so that the caller can kill them.
+func startNodes(cfg Config) ([]simNode, error) {
 	var nodes []simNode
 	for i := range min(3, cfg.Nodes) {
 		n, err := startNode(cfg, i, nodes)
@@ -220,13 +234,7 @@ func startCluster(ctx context.Context, cfg Config) ([]simNode, error) {
 		}
 		nodes = append(nodes, rest[i])
 	}
-	if first != nil {
-		return nodes, first
-	}
-	if _, err := waitConverged(ctx, cfg, nodes, nil); err != nil {
-		return nodes, fmt.Errorf("start: %w", err)
-	}
-	return nodes, nil
+	return nodes, first
 }
 
 // killAll kills the nodes at once.

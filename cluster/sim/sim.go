@@ -91,27 +91,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		wg.Wait()
 	}()
 	start := time.Now()
-	// The first three nodes are everyone's seeds; the rest start at once, as after a
-	// whole-cluster restart.
-	for i := range min(3, cfg.Nodes) {
-		n, err := startNode(cfg, i, nodes)
-		if err != nil {
-			return rep, err
-		}
-		nodes = append(nodes, n)
-	}
-	rest := make([]simNode, cfg.Nodes-len(nodes))
-	errs := make([]error, len(rest))
-	var wg sync.WaitGroup
-	for i := range rest {
-		wg.Go(func() { rest[i], errs[i] = startNode(cfg, len(nodes)+i, nodes[:3]) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return rep, err
-		}
-		nodes = append(nodes, rest[i])
+	var err error
+	if nodes, err = startNodes(cfg); err != nil {
+		return rep, err
 	}
 	owners, err := waitConverged(ctx, cfg, nodes, nil)
 	if err != nil {

@@ -282,12 +282,7 @@ func TestLivePacedByClock(t *testing.T) {
 	c := newChannel(t, LiveConfig{Spec: liveSpec, Clock: clock})
 	cl := c.Subscribe()
 	defer cl.Close()
-	// idle waits until the encoder has made every frame due by clock time at (from
-	// the start) and waits for the next one.
-	idle := func(at float64) func() bool {
-		frames := math.Floor(at*25+1e-9) + 1
-		return func() bool { return clock.Waiting() == 1 && near(c.Position(), frames/25, 1e-9) }
-	}
+	idle := idleAt(c, clock)
 	eventually(t, 10*time.Second, "first frame encoded, encoder waiting", idle(0))
 	clock.Advance(time.Second)
 	eventually(t, 10*time.Second, "one second encoded", idle(1))
@@ -316,11 +311,7 @@ func TestLivePacedByClock(t *testing.T) {
 		got = append(got, <-cl.Chunks()...)
 	}
 	// The muxer repeats its tables (an SDT may come first) before every key frame.
-	pat := false
-	for i := 0; i+188 <= len(got) && i < 4*188; i += 188 {
-		pat = pat || (got[i] == 0x47 && int(got[i+1]&0x1f)<<8|int(got[i+2]) == 0)
-	}
-	if !pat {
+	if !startsWithPAT(got) {
 		t.Fatalf("stream resumed with % x..., want a PAT among the first packets", got[:min(len(got), 8)])
 	}
 	if cl.Err() != nil {
@@ -468,10 +459,7 @@ func TestLiveGOPCache(t *testing.T) {
 	c := newChannel(t, LiveConfig{Spec: liveSpec, Clock: clock})
 	early := c.Subscribe()
 	defer early.Close()
-	idle := func(at float64) func() bool {
-		frames := math.Floor(at*25+1e-9) + 1
-		return func() bool { return clock.Waiting() == 1 && near(c.Position(), frames/25, 1e-9) }
-	}
+	idle := idleAt(c, clock)
 	eventually(t, 10*time.Second, "first frame encoded", idle(0))
 	var all []byte
 	take := func(cl *Client) (b []byte) {
@@ -498,11 +486,7 @@ func TestLiveGOPCache(t *testing.T) {
 	if len(got) > len(all)/2 {
 		t.Errorf("late client got %d of %d bytes: more than the GOP since 1 s", len(got), len(all))
 	}
-	pat := false
-	for i := 0; i+188 <= len(got) && i < 4*188; i += 188 {
-		pat = pat || (got[i] == 0x47 && int(got[i+1]&0x1f)<<8|int(got[i+2]) == 0)
-	}
-	if !pat {
+	if !startsWithPAT(got) {
 		t.Errorf("cached GOP starts with % x..., want a PAT among the first packets", got[:min(len(got), 8)])
 	}
 
@@ -524,4 +508,24 @@ func TestLiveGOPCache(t *testing.T) {
 	if start, ok := during.Start(); !ok || start != 3 {
 		t.Errorf("client subscribed during the stall starts at %v %v, want 3", start, ok)
 	}
+}
+
+// idleAt returns a condition factory for a channel driven by clock: idle(at) holds once
+// the encoder has made every frame due by clock time at (from the start, at 25 fps)
+// and waits for the next one.
+func idleAt(c *Channel, clock *fakeClock) func(at float64) func() bool {
+	return func(at float64) func() bool {
+		frames := math.Floor(at*25+1e-9) + 1
+		return func() bool { return clock.Waiting() == 1 && near(c.Position(), frames/25, 1e-9) }
+	}
+}
+
+// startsWithPAT reports whether a PAT is among the first four MPEG-TS packets of b.
+func startsWithPAT(b []byte) bool {
+	for i := 0; i+188 <= len(b) && i < 4*188; i += 188 {
+		if b[i] == 0x47 && int(b[i+1]&0x1f)<<8|int(b[i+2]) == 0 {
+			return true
+		}
+	}
+	return false
 }
