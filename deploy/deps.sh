@@ -7,6 +7,7 @@ set -eu
 PACKAGES="
 build-essential
 pkg-config
+lld
 ca-certificates
 git
 libavcodec-dev
@@ -21,6 +22,7 @@ ffmpeg
 protobuf-compiler
 iptables
 "
+# lld: make build links bin/vigil with it (the Makefile's VIGIL_CGO_LDFLAGS).
 # With a Docker engine on the machine, make cluster and the chaos suite (make chaos,
 # make chaos-ci) also need the compose tool: docker-compose, the v1 CLI Debian packages.
 # nsenter, which the suite also uses, is in util-linux (essential).
