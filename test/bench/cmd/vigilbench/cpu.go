@@ -179,7 +179,7 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *profile && len(items) > 0 {
 		b.WriteString("\n")
 		b.WriteString(profileSection(ctx, *vigil, items[0], tmp, stderr))
-		b.WriteString(libraryLine(ctx, *vigil, *ffmpeg))
+		b.WriteString(libraryLine(ctx, *vigil, *vigilB, *ffmpeg))
 	}
 	if *out == "" {
 		fmt.Fprint(stdout, b.String())
@@ -302,8 +302,9 @@ func profileSection(ctx context.Context, vigil string, it corpus.Item, tmp strin
 
 // libraryLine says how many shared libraries each binary loads at start (ldd): the
 // dynamic loader relocates every one of them before main, the bulk of the
-// once-per-process cost, and before Go's profiler starts.
-func libraryLine(ctx context.Context, vigil, ffmpeg string) string {
+// once-per-process cost, and before Go's profiler starts. vigilB, when not empty, is
+// the second binary of an A/B comparison.
+func libraryLine(ctx context.Context, vigil, vigilB, ffmpeg string) string {
 	count := func(bin string) (int, error) {
 		if p, err := exec.LookPath(bin); err == nil {
 			bin = p
@@ -328,6 +329,15 @@ func libraryLine(ctx context.Context, vigil, ffmpeg string) string {
 	if err != nil {
 		return ""
 	}
+	b := ""
+	if vigilB != "" {
+		if n, err := count(vigilB); err == nil {
+			b = fmt.Sprintf(", %s %d", cmdVigilB, n)
+		}
+	}
 	return fmt.Sprintf("\nThe profile starts with Go's runtime. Before that the dynamic loader maps and relocates every shared "+
-		"library the binary needs (`ldd`): vigil %d, ffmpeg %d. That work is part of the once-per-process column above.\n", v, f)
+		"library the binary needs (`ldd`): vigil %d%s, ffmpeg %d. That work is part of the once-per-process column above. "+
+		"`make build` links bin/vigil with lld and `--gc-sections` (the Makefile's `VIGIL_CGO_LDFLAGS`): lld drops, "+
+		"as needed, the libraries that only wrappers vigil never calls refer to (gocv's highgui, videoio, dnn …; "+
+		"go-astiav's libavfilter and libavdevice), which GNU ld keeps.\n", v, b, f)
 }
