@@ -57,6 +57,11 @@ type Config struct {
 	StartBackoff, StartMaxBackoff time.Duration
 	// SaveDelay debounces writing the table to DataDir after a change.
 	SaveDelay time.Duration
+	// ForgetAfter is how long a node that is away (failed, drained, left) keeps its
+	// place in the placement layout. While it does, only its own streams move to
+	// other nodes, and they move back when it returns; once it is forgotten the
+	// layout rebalances over the remaining nodes (see cluster/roster).
+	ForgetAfter time.Duration
 	// TombstoneRetention is how long deleted rows are kept (and gossiped) before they
 	// are forgotten. A node that comes back after a longer absence may resurrect rows
 	// deleted meanwhile.
@@ -77,8 +82,8 @@ type Config struct {
 }
 
 // DefaultConfig returns defaults for a LAN: gossip on 0.0.0.0:7946, capacity 1,
-// 10 s hand-off grace, load bound ε = 0.15, tombstones kept 7 days, quarantine after
-// 3 crashes within 10 minutes.
+// 10 s hand-off grace, load bound ε = 0.15, an absent node's place in the layout kept
+// 5 minutes, tombstones kept 7 days, quarantine after 3 crashes within 10 minutes.
 func DefaultConfig() Config {
 	host, _ := os.Hostname()
 	return Config{
@@ -94,6 +99,7 @@ func DefaultConfig() Config {
 		StartBackoff:       500 * time.Millisecond,
 		StartMaxBackoff:    30 * time.Second,
 		SaveDelay:          200 * time.Millisecond,
+		ForgetAfter:        5 * time.Minute,
 		TombstoneRetention: 7 * 24 * time.Hour,
 		MaxCrashes:         3,
 		CrashWindow:        10 * time.Minute,
@@ -122,6 +128,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: start backoff %v..%v", ErrInvalid, c.StartBackoff, c.StartMaxBackoff)
 	case c.TombstoneRetention <= 0:
 		return fmt.Errorf("%w: tombstone retention must be positive", ErrInvalid)
+	case c.ForgetAfter <= 0:
+		return fmt.Errorf("%w: forget-after must be positive", ErrInvalid)
 	case c.Membership.Memberlist == nil:
 		return fmt.Errorf("%w: no memberlist config", ErrInvalid)
 	}

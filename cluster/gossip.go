@@ -10,6 +10,7 @@ import (
 	vigilv1 "github.com/vigil-monitor/vigil/proto/vigil/v1"
 
 	"github.com/vigil-monitor/vigil/cluster/membership"
+	"github.com/vigil-monitor/vigil/cluster/roster"
 	"github.com/vigil-monitor/vigil/cluster/table"
 )
 
@@ -19,8 +20,8 @@ type handler Node
 
 var _ membership.Handler = (*handler)(nil)
 
-// LocalState is this node's push/pull payload: the whole table, its own run status
-// and the defects open on its streams.
+// LocalState is this node's push/pull payload: the whole table, its own run status,
+// the defects open on its streams and its roster (the placement layout).
 //
 // The table part is cached until the table changes: encoded protobuf messages
 // concatenate, so the payload is the cached FullState{entries} followed by a fresh
@@ -28,7 +29,8 @@ var _ membership.Handler = (*handler)(nil)
 func (h *handler) LocalState(bool) []byte {
 	n := (*Node)(h)
 	rows := n.encodedRows()
-	rest, err := proto.Marshal(&vigilv1.FullState{Status: n.fullStatus(), OpenDefects: n.events.openOf(n.cfg.Name)})
+	rest, err := proto.Marshal(&vigilv1.FullState{Status: n.fullStatus(), OpenDefects: n.events.openOf(n.cfg.Name),
+		Roster: roster.ToProto(n.roster.Entries())})
 	if err != nil {
 		n.log.Error("encode local state", "err", err)
 		return nil
@@ -67,8 +69,12 @@ func (h *handler) MergeRemoteState(buf []byte, _ bool) {
 		return
 	}
 	n.mergeRows(st.GetEntries())
+	if n.roster.Merge(n.cfg.Clock(), roster.FromProto(st.GetRoster())) {
+		n.rosterDirty.Store(true)
+		n.replace()
+	}
 	if st.GetStatus() != nil {
-		n.statusChanged(n.peers.apply(st.GetStatus()))
+		n.statusChanged(n.peers.apply(st.GetStatus(), n.cfg.Clock()))
 		n.events.replaceOpen(st.GetStatus().GetNode(), st.GetOpenDefects())
 	}
 }
@@ -86,7 +92,7 @@ func (h *handler) NotifyMsg(buf []byte) {
 		n.mergeRows(k.TableDelta.GetEntries())
 	case *vigilv1.Envelope_Status:
 		if k.Status.GetNode() != n.cfg.Name {
-			n.statusChanged(n.peers.apply(k.Status))
+			n.statusChanged(n.peers.apply(k.Status, n.cfg.Clock()))
 		}
 	case *vigilv1.Envelope_Events:
 		for _, e := range k.Events.GetEvents() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-monitor/vigil/cluster/membership"
 	"github.com/vigil-monitor/vigil/cluster/placement"
+	"github.com/vigil-monitor/vigil/cluster/roster"
 	"github.com/vigil-monitor/vigil/cluster/table"
 )
 
@@ -23,6 +24,7 @@ func (n *Node) loop() {
 	defer gc.Stop()
 	var reconcileC, saveC <-chan time.Time
 	readyC := n.mem.Ready()
+	var rosterTended, rosterSaved time.Time
 	for {
 		select {
 		case <-n.stop:
@@ -38,6 +40,10 @@ func (n *Node) loop() {
 			readyC = nil // reconcile did nothing until now
 			n.replace()
 		case <-status.C:
+			if now := n.cfg.Clock(); now.Sub(rosterTended) >= time.Second {
+				n.tendRoster(now, &rosterSaved)
+				rosterTended = now
+			}
 			n.pollStatus()
 			if n.waiting() {
 				n.reconcile()
@@ -82,27 +88,70 @@ func (n *Node) placeable() map[string]table.Entry {
 	return rows
 }
 
-// placementMembers returns the alive members with their placement weights.
+// placementMembers returns the members of the layout, the roster, with their
+// placement weights; a member is absent unless it is alive and neither draining nor
+// leaving. The members seen alive are recorded in the roster first.
 func (n *Node) placementMembers() []placement.Member {
+	alive, present := n.aliveMembers()
+	if n.roster.Observe(n.cfg.Clock(), alive) {
+		n.rosterDirty.Store(true)
+	}
 	var ms []placement.Member
+	for _, e := range n.roster.Entries() {
+		ms = append(ms, placement.Member{Name: e.Name, Weight: float64(e.Capacity), Absent: !present[e.Name]})
+	}
+	return ms
+}
+
+// aliveMembers returns the members alive now, as roster entries, and which of them
+// may own streams (not draining or leaving).
+func (n *Node) aliveMembers() ([]roster.Entry, map[string]bool) {
+	var alive []roster.Entry
+	present := map[string]bool{}
 	for _, m := range n.mem.Members() {
 		if m.State != membership.StateAlive {
 			continue
 		}
-		w := float64(m.Meta.Capacity)
-		if m.Meta.Draining || m.Meta.Leaving {
-			w = 0
-		}
+		alive = append(alive, roster.Entry{Name: m.Name, Capacity: m.Meta.Capacity})
+		away := m.Meta.Draining || m.Meta.Leaving
 		if m.Name == n.cfg.Name {
 			n.mu.Lock()
-			if n.draining {
-				w = 0
-			}
+			away = away || n.draining
 			n.mu.Unlock()
 		}
-		ms = append(ms, placement.Member{Name: m.Name, Weight: w})
+		present[m.Name] = !away
 	}
-	return ms
+	return alive, present
+}
+
+// tendRoster records who is alive now, forgets the members away for longer than
+// ForgetAfter (the layout then rebalances) and saves the roster when it changed,
+// or every ForgetAfter/5 so that a restarted node knows how recent it is.
+func (n *Node) tendRoster(now time.Time, lastSave *time.Time) {
+	alive, _ := n.aliveMembers()
+	changed := n.roster.Observe(now, alive)
+	if gone := n.roster.Expire(now); len(gone) > 0 {
+		n.log.Info("forgot members away for longer than forget-after; placement rebalances", "members", gone,
+			"forget_after", n.cfg.ForgetAfter)
+		changed = true
+	}
+	if changed {
+		n.replace()
+	}
+	if n.rosterDirty.Swap(false) || changed || now.Sub(*lastSave) >= n.cfg.ForgetAfter/5 {
+		n.saveRoster()
+		*lastSave = now
+	}
+}
+
+// saveRoster writes the roster to DataDir.
+func (n *Node) saveRoster() {
+	if n.cfg.DataDir == "" {
+		return
+	}
+	if err := n.roster.Save(filepath.Join(n.cfg.DataDir, rosterFile)); err != nil {
+		n.log.Error("save roster", "err", err)
+	}
 }
 
 // refreshPlacement recomputes placement if it is stale.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-monitor/vigil/cluster/hlc"
 	"github.com/vigil-monitor/vigil/cluster/membership"
+	"github.com/vigil-monitor/vigil/cluster/roster"
 	"github.com/vigil-monitor/vigil/cluster/table"
 )
 
@@ -24,6 +25,7 @@ const (
 	TableFile   = "table.pb"
 	tableFile   = TableFile
 	runningFile = "running.pb"
+	rosterFile  = "roster.pb"
 )
 
 // Node is this process's member of the cluster. Open starts it; Shutdown hands its
@@ -35,21 +37,23 @@ type Node struct {
 	runner Runner
 	clock  *hlc.Clock
 	table  *table.Table
+	roster *roster.Roster
 	mem    *membership.Membership
 	bootID uint64
 	start  time.Time
 
-	peers   *peerStatus
-	events  *eventHub
-	notify  *notifier
-	out     *outbox
-	kickC   chan struct{}
-	saveC   chan struct{}
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	dirty   atomic.Bool // placement must be recomputed
-	placeMu sync.Mutex  // serializes placement computations
-	saveMu  sync.Mutex  // serializes table saves
+	peers       *peerStatus
+	events      *eventHub
+	notify      *notifier
+	out         *outbox
+	kickC       chan struct{}
+	saveC       chan struct{}
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	dirty       atomic.Bool // placement must be recomputed
+	rosterDirty atomic.Bool // the roster changed since it was saved
+	placeMu     sync.Mutex  // serializes placement computations
+	saveMu      sync.Mutex  // serializes table saves
 
 	stateMu   sync.Mutex // guards the push/pull cache
 	stateRows []byte
@@ -102,6 +106,7 @@ func Open(cfg Config, runner Runner) (*Node, error) {
 		watchers:   map[string]map[string]time.Time{},
 	}
 	n.table = table.New(cfg.Name, n.clock)
+	n.roster = roster.New(cfg.ForgetAfter)
 	crashed, err := n.loadDataDir()
 	if err != nil {
 		return nil, err
@@ -139,6 +144,12 @@ func (n *Node) loadDataDir() ([]table.Entry, error) {
 	}
 	if !saved.IsZero() {
 		n.log.Info("table loaded", "rows", n.table.Len(), "saved_at", saved)
+	}
+	if err := n.roster.Load(filepath.Join(n.cfg.DataDir, rosterFile), n.cfg.Clock()); err != nil {
+		// The roster only spares streams from moving; start without it.
+		n.log.Warn("roster not loaded; the layout starts from the members seen", "err", err)
+	} else if es := n.roster.Entries(); len(es) > 0 {
+		n.log.Info("roster loaded", "members", len(es))
 	}
 	crashed, err := recordCrashes(n.table, filepath.Join(n.cfg.DataDir, runningFile))
 	if err != nil {
@@ -258,6 +269,7 @@ func (n *Node) Close() error {
 			if e := n.table.Save(filepath.Join(n.cfg.DataDir, tableFile), n.cfg.Clock()); e != nil {
 				err = fmt.Errorf("cluster: %w", e)
 			}
+			n.saveRoster()
 			// A clean exit: nothing was running when this process ended.
 			if e := os.Remove(filepath.Join(n.cfg.DataDir, runningFile)); e != nil && !os.IsNotExist(e) && err == nil {
 				err = fmt.Errorf("cluster: remove running set: %w", e)

@@ -3,8 +3,14 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/vigil-monitor/vigil/cluster/membership"
+	"github.com/vigil-monitor/vigil/cluster/placement"
 )
 
 func TestAssignReplicatesAndRunsOnce(t *testing.T) {
@@ -221,8 +227,14 @@ func TestJoinMovesAFairShareMakeBeforeBreak(t *testing.T) {
 	if stops := checkMakeBeforeBreak(t, nodes, joined); stops != moved {
 		t.Errorf("%d stops for %d moves", stops, moved)
 	}
-	if moved > 9 { // ⌈1.15·30/4⌉: what the load bound allows the joiner
-		t.Errorf("%d streams moved", moved)
+	if limit := placement.Capacity(30, 1, 4, placement.DefaultEpsilon); ontoJoiner > limit {
+		t.Errorf("%d streams moved onto the joiner, over its capacity %d", ontoJoiner, limit)
+	}
+	// The balance's cost at 30 streams: an old node pushed below its floor takes a
+	// stream from another (cluster/placement's property tests measure ≤ 1.1% at
+	// 100 streams per node).
+	if others := moved - ontoJoiner; others > 2 {
+		t.Errorf("%d streams moved between old nodes", others)
 	}
 }
 
@@ -277,4 +289,111 @@ func TestShutdownHandsOffBeforeLeaving(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// ownersOf returns the owners cluster/placement computes for 30 streams cam00..cam29
+// on equal nodes, those in absent away.
+func ownersOf(names []string, absent ...string) map[string]string {
+	var ms []placement.Member
+	for _, n := range names {
+		ms = append(ms, placement.Member{Name: n, Weight: 1, Absent: slices.Contains(absent, n)})
+	}
+	var ids []string
+	for i := range 30 {
+		ids = append(ids, fmt.Sprintf("cam%02d", i))
+	}
+	return placement.Place(placement.DefaultConfig(), ms, ids)
+}
+
+// TestAbsentNodeKeepsItsPlace: a killed node keeps its place in the layout, so a
+// node that joins afterwards (and never saw it) places streams like the others;
+// when the dead node restarts from its data dir it takes back exactly its streams;
+// once a node has been away for ForgetAfter the layout rebalances without it.
+func TestAbsentNodeKeepsItsPlace(t *testing.T) {
+	t0 := time.Now()
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	opts := func(i int) nodeOptions {
+		return nodeOptions{firstFrame: 50 * time.Millisecond, dataDir: dirs[i], mutate: func(c *Config) { c.ForgetAfter = 5 * time.Second }}
+	}
+	nodes := []testNode{startNode(t, "n0", opts(0))}
+	for i := 1; i < 3; i++ {
+		o := opts(i)
+		o.seeds = []string{nodes[0].GossipAddr()}
+		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), o))
+	}
+	assignN(t, nodes[0], 30)
+	waitConverged(t, nodes, 30)
+	before, _ := converged(nodes, 30)
+	if want := ownersOf([]string{"n0", "n1", "n2"}); !maps.Equal(before, want) {
+		t.Fatalf("placement %v, want %v", before, want)
+	}
+
+	nodes[2].runner.kill()
+	nodes[2].Kill()
+	fresh := nodeOptions{firstFrame: 50 * time.Millisecond, seeds: []string{nodes[0].GossipAddr()},
+		mutate: func(c *Config) { c.ForgetAfter = 5 * time.Second }}
+	n3 := startNode(t, "n3", fresh)
+	live := []testNode{nodes[0], nodes[1], n3}
+	waitConverged(t, live, 30)
+	during, _ := converged(live, 30)
+	want := ownersOf([]string{"n0", "n1", "n2", "n3"}, "n2")
+	if !maps.Equal(during, want) {
+		t.Fatalf("with n2 dead and n3 joined: %v, want %v (n3 must learn n2's place)", during, want)
+	}
+	// n3 joining changes the layout: beyond the streams onto n3, the balance may
+	// move a couple between the old nodes (see TestJoinMovesAFairShareMakeBeforeBreak).
+	var shuffled []string
+	for id, o := range before {
+		if o != "n2" && during[id] != o && during[id] != "n3" {
+			shuffled = append(shuffled, fmt.Sprintf("%s %s→%s", id, o, during[id]))
+		}
+	}
+	if len(shuffled) > 2 {
+		t.Errorf("streams moved between nodes that stayed: %v", shuffled)
+	}
+	t.Logf("%v: n2 killed and n3 joined: converged; moved between the others: %v", time.Since(t0).Round(time.Millisecond), shuffled)
+
+	// A process restarting under a dead member's name from a new address is
+	// accepted once the death is DeadNodeReclaimTime old (a real restart takes that
+	// long anyway).
+	waitFor(t, 10*time.Second, "n2 dead for longer than the reclaim time", func() bool {
+		for _, m := range nodes[0].Members() {
+			if m.Name == "n2" {
+				return m.State == membership.StateDead && time.Since(m.Since) > membership.DefaultDeadNodeReclaimTime+500*time.Millisecond
+			}
+		}
+		return false
+	})
+	restarted := opts(2)
+	restarted.seeds = []string{nodes[0].GossipAddr()}
+	n2 := startNode(t, "n2", restarted)
+	all := []testNode{nodes[0], nodes[1], n2, n3}
+	waitConverged(t, all, 30)
+	back, _ := converged(all, 30)
+	t.Logf("%v: n2 restarted: converged", time.Since(t0).Round(time.Millisecond))
+	if want := ownersOf([]string{"n0", "n1", "n2", "n3"}); !maps.Equal(back, want) {
+		t.Fatalf("after n2 restarted: %v, want %v", back, want)
+	}
+	for id, o := range back {
+		if o != during[id] && o != "n2" {
+			t.Errorf("%s moved %s → %s when n2 came back", id, during[id], o)
+		}
+	}
+
+	n3.runner.kill()
+	n3.Kill()
+	rest := []testNode{nodes[0], nodes[1], n2}
+	waitConverged(t, rest, 30)
+	t.Logf("%v: n3 killed: converged", time.Since(t0).Round(time.Millisecond))
+	waitFor(t, 20*time.Second, "n3 forgotten and the layout rebalanced over the three others", func() bool {
+		got, ok := converged(rest, 30)
+		return ok && maps.Equal(got, ownersOf([]string{"n0", "n1", "n2"}))
+	})
+	for _, n := range rest {
+		for _, e := range n.roster.Entries() {
+			if e.Name == "n3" {
+				t.Errorf("%s still lists n3 in its roster", n.Name())
+			}
+		}
+	}
 }

@@ -23,6 +23,7 @@ type nodeRuns struct {
 type runSeq struct {
 	seq uint64
 	st  *vigilv1.RunStatus
+	at  time.Time // when a report of this state last arrived
 }
 
 func newPeerStatus() *peerStatus {
@@ -32,8 +33,10 @@ func newPeerStatus() *peerStatus {
 // apply merges an update. Per stream, the update with the higher seq wins, so
 // reordered gossip cannot bring back an older state; a full update also removes
 // runs it does not list that are older than it. A new boot id resets the node.
-// It returns the ids of the streams whose status changed.
-func (p *peerStatus) apply(u *vigilv1.StatusUpdate) []string {
+// It returns the ids of the streams whose status changed. A report of the state
+// already known (the same seq, e.g. a direct answer to a hand-off watch) refreshes
+// when it was last reported, at now.
+func (p *peerStatus) apply(u *vigilv1.StatusUpdate, now time.Time) []string {
 	if u == nil || u.GetNode() == "" {
 		return nil
 	}
@@ -49,16 +52,21 @@ func (p *peerStatus) apply(u *vigilv1.StatusUpdate) []string {
 	for _, st := range u.GetRuns() {
 		listed[st.GetId()] = true
 		old, ok := n.runs[st.GetId()]
-		if ok && old.seq >= u.GetSeq() {
+		if ok && old.seq == u.GetSeq() {
+			old.at = now
+			n.runs[st.GetId()] = old
 			continue
 		}
-		n.runs[st.GetId()] = runSeq{seq: u.GetSeq(), st: st}
+		if ok && old.seq > u.GetSeq() {
+			continue
+		}
+		n.runs[st.GetId()] = runSeq{seq: u.GetSeq(), st: st, at: now}
 		changed = append(changed, st.GetId())
 	}
 	if u.GetFull() {
 		for id, r := range n.runs {
 			if !listed[id] && r.seq < u.GetSeq() {
-				n.runs[id] = runSeq{seq: u.GetSeq(), st: &vigilv1.RunStatus{Id: id, Removed: true}}
+				n.runs[id] = runSeq{seq: u.GetSeq(), st: &vigilv1.RunStatus{Id: id, Removed: true}, at: now}
 				changed = append(changed, id)
 			}
 		}
@@ -123,7 +131,7 @@ func (p *peerStatus) runsOf(ids []string) map[string]map[string]peerRun {
 			if !ok || r.st.GetRemoved() {
 				continue
 			}
-			pr := peerRun{epoch: r.st.GetEpoch()}
+			pr := peerRun{epoch: r.st.GetEpoch(), reported: r.at}
 			if ms := r.st.GetRunningSinceUnixMs(); ms > 0 {
 				pr.runningSince = time.UnixMilli(ms)
 			}

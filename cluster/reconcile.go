@@ -24,6 +24,7 @@ type run struct {
 type peerRun struct {
 	epoch        uint64
 	runningSince time.Time // zero until its first frame
+	reported     time.Time // when this node last received the report
 }
 
 // view is everything reconciliation looks at, gathered by the node.
@@ -65,8 +66,10 @@ type action struct {
 //   - A stream placed here and not running starts (unless a failed start is
 //     waiting for its retry time).
 //   - A stream placed elsewhere keeps running here (make-before-break) until the new
-//     owner reports that its run has decoded its first frame, or the grace period
-//     passes; then it stops.
+//     owner reports, after the hand-off began, that its run has decoded its first
+//     frame, or the grace period passes; then it stops. (A report from before the
+//     hand-off may describe a run the new owner has since stopped: placement that
+//     flaps A → B → A within a status interval.)
 //   - A stream removed, quarantined or rewritten with another spec stops at once
 //     (rewritten ones start again with the new spec where placed).
 func plan(v view) []action {
@@ -107,7 +110,7 @@ func plan(v view) []action {
 			}
 		case r.handoff.IsZero():
 			out = append(out, action{kind: actHandoff, id: id, why: "placed on " + ownerName(owner)})
-		case owner != "" && v.peers[id][owner].decoding():
+		case owner != "" && v.peers[id][owner].decodingSince(r.handoff):
 			out = append(out, action{kind: actStop, id: id, why: "new owner " + owner + " decodes"})
 		case !v.now.Before(r.handoff.Add(v.grace)):
 			out = append(out, action{kind: actStop, id: id, why: "hand-off grace over"})
@@ -116,11 +119,13 @@ func plan(v view) []action {
 	return out
 }
 
-// decoding reports whether the peer's run has decoded its first frame. The epochs
-// are not compared: when placement flaps (A → B → A) the owner may keep an older run
-// than the node handing off, and it still decodes.
-func (p peerRun) decoding() bool {
-	return !p.runningSince.IsZero()
+// decodingSince reports whether the peer's run has decoded its first frame, by a
+// report received at or after t (the new owner answers a hand-off watch at once when
+// its run already decodes). The epochs are not compared: when placement flaps
+// (A → B → A) the owner may keep an older run than the node handing off, and it
+// still decodes.
+func (p peerRun) decodingSince(t time.Time) bool {
+	return !p.runningSince.IsZero() && !p.reported.Before(t)
 }
 
 func ownerName(o string) string {

@@ -55,14 +55,22 @@ func TestPlan(t *testing.T) {
 			name: "handing off, new owner decodes: stop",
 			v: view{self: "me", owners: map[string]string{"a": "other"}, rows: map[string]table.Entry{"a": a},
 				runs:  map[string]*run{"a": {entry: a, epoch: 5, handoff: now.Add(-time.Second)}},
-				peers: map[string]map[string]peerRun{"a": {"other": {epoch: 9, runningSince: now}}}},
+				peers: map[string]map[string]peerRun{"a": {"other": {epoch: 9, runningSince: now, reported: now}}}},
 			want: []action{{kind: actStop, id: "a"}},
+		},
+		{
+			// The new owner's report predates the hand-off: it may describe a run it
+			// stopped since (placement flapped back within a status interval).
+			name: "handing off, new owner decoded before the hand-off began: keep",
+			v: view{self: "me", owners: map[string]string{"a": "other"}, rows: map[string]table.Entry{"a": a},
+				runs:  map[string]*run{"a": {entry: a, epoch: 5, handoff: now.Add(-time.Second)}},
+				peers: map[string]map[string]peerRun{"a": {"other": {epoch: 9, runningSince: now.Add(-time.Minute), reported: now.Add(-2 * time.Second)}}}},
 		},
 		{
 			name: "handing off, a third node decodes: keep",
 			v: view{self: "me", owners: map[string]string{"a": "other"}, rows: map[string]table.Entry{"a": a},
 				runs:  map[string]*run{"a": {entry: a, epoch: 5, handoff: now.Add(-time.Second)}},
-				peers: map[string]map[string]peerRun{"a": {"third": {epoch: 9, runningSince: now}}}},
+				peers: map[string]map[string]peerRun{"a": {"third": {epoch: 9, runningSince: now, reported: now}}}},
 		},
 		{
 			name: "handing off, grace over: stop",

@@ -578,7 +578,9 @@ type FullState struct {
 	// status is every run of the sender.
 	Status *StatusUpdate `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
 	// open_defects are the defects open on streams the sender runs.
-	OpenDefects   []*DefectEvent `protobuf:"bytes,3,rep,name=open_defects,json=openDefects,proto3" json:"open_defects,omitempty"`
+	OpenDefects []*DefectEvent `protobuf:"bytes,3,rep,name=open_defects,json=openDefects,proto3" json:"open_defects,omitempty"`
+	// roster is the sender's placement layout: the members it remembers.
+	Roster        []*RosterEntry `protobuf:"bytes,4,rep,name=roster,proto3" json:"roster,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -634,6 +636,126 @@ func (x *FullState) GetOpenDefects() []*DefectEvent {
 	return nil
 }
 
+func (x *FullState) GetRoster() []*RosterEntry {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+// RosterEntry is a member of the placement layout: a node seen alive recently, with
+// the capacity it announced. A node that fails, drains or restarts keeps its place
+// in the layout until it has been away longer than the cluster's forget-after
+// period, so that only its own streams move.
+type RosterEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the node's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// capacity is its placement weight as it last announced it.
+	Capacity uint32 `protobuf:"varint,2,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	// seen_unix_ms is when a node last saw it alive, in Unix milliseconds.
+	SeenUnixMs    int64 `protobuf:"varint,3,opt,name=seen_unix_ms,json=seenUnixMs,proto3" json:"seen_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterEntry) Reset() {
+	*x = RosterEntry{}
+	mi := &file_vigil_v1_cluster_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterEntry) ProtoMessage() {}
+
+func (x *RosterEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_cluster_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterEntry.ProtoReflect.Descriptor instead.
+func (*RosterEntry) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RosterEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RosterEntry) GetCapacity() uint32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+func (x *RosterEntry) GetSeenUnixMs() int64 {
+	if x != nil {
+		return x.SeenUnixMs
+	}
+	return 0
+}
+
+// RosterSnapshot is the roster as a node saves it in its data dir.
+type RosterSnapshot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// entries are the members, by name.
+	Entries       []*RosterEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterSnapshot) Reset() {
+	*x = RosterSnapshot{}
+	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterSnapshot) ProtoMessage() {}
+
+func (x *RosterSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterSnapshot.ProtoReflect.Descriptor instead.
+func (*RosterSnapshot) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RosterSnapshot) GetEntries() []*RosterEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 // Envelope wraps every message nodes send each other, by gossip or directly.
 type Envelope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -651,7 +773,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[9]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +785,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[9]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +798,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{9}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Envelope) GetKind() isEnvelope_Kind {
@@ -785,7 +907,7 @@ type HandoffWatch struct {
 
 func (x *HandoffWatch) Reset() {
 	*x = HandoffWatch{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +919,7 @@ func (x *HandoffWatch) String() string {
 func (*HandoffWatch) ProtoMessage() {}
 
 func (x *HandoffWatch) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[10]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +932,7 @@ func (x *HandoffWatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandoffWatch.ProtoReflect.Descriptor instead.
 func (*HandoffWatch) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{10}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *HandoffWatch) GetNode() string {
@@ -842,7 +964,7 @@ type TableSnapshot struct {
 
 func (x *TableSnapshot) Reset() {
 	*x = TableSnapshot{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +976,7 @@ func (x *TableSnapshot) String() string {
 func (*TableSnapshot) ProtoMessage() {}
 
 func (x *TableSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[11]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +989,7 @@ func (x *TableSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TableSnapshot.ProtoReflect.Descriptor instead.
 func (*TableSnapshot) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{11}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TableSnapshot) GetEntries() []*TableEntry {
@@ -909,7 +1031,7 @@ type RunningSet struct {
 
 func (x *RunningSet) Reset() {
 	*x = RunningSet{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1043,7 @@ func (x *RunningSet) String() string {
 func (*RunningSet) ProtoMessage() {}
 
 func (x *RunningSet) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[12]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1056,7 @@ func (x *RunningSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunningSet.ProtoReflect.Descriptor instead.
 func (*RunningSet) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{12}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RunningSet) GetNode() string {
@@ -978,7 +1100,7 @@ type RunningStream struct {
 
 func (x *RunningStream) Reset() {
 	*x = RunningStream{}
-	mi := &file_vigil_v1_cluster_proto_msgTypes[13]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1112,7 @@ func (x *RunningStream) String() string {
 func (*RunningStream) ProtoMessage() {}
 
 func (x *RunningStream) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_cluster_proto_msgTypes[13]
+	mi := &file_vigil_v1_cluster_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1125,7 @@ func (x *RunningStream) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunningStream.ProtoReflect.Descriptor instead.
 func (*RunningStream) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{13}
+	return file_vigil_v1_cluster_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RunningStream) GetId() string {
@@ -1063,11 +1185,19 @@ const file_vigil_v1_cluster_proto_rawDesc = "" +
 	"\x06events\x18\x01 \x03(\v2\x15.vigil.v1.DefectEventR\x06events\"<\n" +
 	"\fDrainCommand\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x18\n" +
-	"\aundrain\x18\x02 \x01(\bR\aundrain\"\xa5\x01\n" +
+	"\aundrain\x18\x02 \x01(\bR\aundrain\"\xd4\x01\n" +
 	"\tFullState\x12.\n" +
 	"\aentries\x18\x01 \x03(\v2\x14.vigil.v1.TableEntryR\aentries\x12.\n" +
 	"\x06status\x18\x02 \x01(\v2\x16.vigil.v1.StatusUpdateR\x06status\x128\n" +
-	"\fopen_defects\x18\x03 \x03(\v2\x15.vigil.v1.DefectEventR\vopenDefects\"\x9e\x02\n" +
+	"\fopen_defects\x18\x03 \x03(\v2\x15.vigil.v1.DefectEventR\vopenDefects\x12-\n" +
+	"\x06roster\x18\x04 \x03(\v2\x15.vigil.v1.RosterEntryR\x06roster\"_\n" +
+	"\vRosterEntry\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcapacity\x18\x02 \x01(\rR\bcapacity\x12 \n" +
+	"\fseen_unix_ms\x18\x03 \x01(\x03R\n" +
+	"seenUnixMs\"A\n" +
+	"\x0eRosterSnapshot\x12/\n" +
+	"\aentries\x18\x01 \x03(\v2\x15.vigil.v1.RosterEntryR\aentries\"\x9e\x02\n" +
 	"\bEnvelope\x127\n" +
 	"\vtable_delta\x18\x01 \x01(\v2\x14.vigil.v1.TableDeltaH\x00R\n" +
 	"tableDelta\x120\n" +
@@ -1105,50 +1235,54 @@ func file_vigil_v1_cluster_proto_rawDescGZIP() []byte {
 	return file_vigil_v1_cluster_proto_rawDescData
 }
 
-var file_vigil_v1_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_vigil_v1_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_vigil_v1_cluster_proto_goTypes = []any{
-	(*HLC)(nil),           // 0: vigil.v1.HLC
-	(*CrashRecord)(nil),   // 1: vigil.v1.CrashRecord
-	(*TableEntry)(nil),    // 2: vigil.v1.TableEntry
-	(*TableDelta)(nil),    // 3: vigil.v1.TableDelta
-	(*RunStatus)(nil),     // 4: vigil.v1.RunStatus
-	(*StatusUpdate)(nil),  // 5: vigil.v1.StatusUpdate
-	(*DefectEvents)(nil),  // 6: vigil.v1.DefectEvents
-	(*DrainCommand)(nil),  // 7: vigil.v1.DrainCommand
-	(*FullState)(nil),     // 8: vigil.v1.FullState
-	(*Envelope)(nil),      // 9: vigil.v1.Envelope
-	(*HandoffWatch)(nil),  // 10: vigil.v1.HandoffWatch
-	(*TableSnapshot)(nil), // 11: vigil.v1.TableSnapshot
-	(*RunningSet)(nil),    // 12: vigil.v1.RunningSet
-	(*RunningStream)(nil), // 13: vigil.v1.RunningStream
-	(*StreamSpec)(nil),    // 14: vigil.v1.StreamSpec
-	(StreamState)(0),      // 15: vigil.v1.StreamState
-	(*DefectEvent)(nil),   // 16: vigil.v1.DefectEvent
+	(*HLC)(nil),            // 0: vigil.v1.HLC
+	(*CrashRecord)(nil),    // 1: vigil.v1.CrashRecord
+	(*TableEntry)(nil),     // 2: vigil.v1.TableEntry
+	(*TableDelta)(nil),     // 3: vigil.v1.TableDelta
+	(*RunStatus)(nil),      // 4: vigil.v1.RunStatus
+	(*StatusUpdate)(nil),   // 5: vigil.v1.StatusUpdate
+	(*DefectEvents)(nil),   // 6: vigil.v1.DefectEvents
+	(*DrainCommand)(nil),   // 7: vigil.v1.DrainCommand
+	(*FullState)(nil),      // 8: vigil.v1.FullState
+	(*RosterEntry)(nil),    // 9: vigil.v1.RosterEntry
+	(*RosterSnapshot)(nil), // 10: vigil.v1.RosterSnapshot
+	(*Envelope)(nil),       // 11: vigil.v1.Envelope
+	(*HandoffWatch)(nil),   // 12: vigil.v1.HandoffWatch
+	(*TableSnapshot)(nil),  // 13: vigil.v1.TableSnapshot
+	(*RunningSet)(nil),     // 14: vigil.v1.RunningSet
+	(*RunningStream)(nil),  // 15: vigil.v1.RunningStream
+	(*StreamSpec)(nil),     // 16: vigil.v1.StreamSpec
+	(StreamState)(0),       // 17: vigil.v1.StreamState
+	(*DefectEvent)(nil),    // 18: vigil.v1.DefectEvent
 }
 var file_vigil_v1_cluster_proto_depIdxs = []int32{
 	0,  // 0: vigil.v1.TableEntry.version:type_name -> vigil.v1.HLC
-	14, // 1: vigil.v1.TableEntry.spec:type_name -> vigil.v1.StreamSpec
+	16, // 1: vigil.v1.TableEntry.spec:type_name -> vigil.v1.StreamSpec
 	1,  // 2: vigil.v1.TableEntry.crashes:type_name -> vigil.v1.CrashRecord
 	2,  // 3: vigil.v1.TableDelta.entries:type_name -> vigil.v1.TableEntry
-	15, // 4: vigil.v1.RunStatus.state:type_name -> vigil.v1.StreamState
+	17, // 4: vigil.v1.RunStatus.state:type_name -> vigil.v1.StreamState
 	4,  // 5: vigil.v1.StatusUpdate.runs:type_name -> vigil.v1.RunStatus
-	16, // 6: vigil.v1.DefectEvents.events:type_name -> vigil.v1.DefectEvent
+	18, // 6: vigil.v1.DefectEvents.events:type_name -> vigil.v1.DefectEvent
 	2,  // 7: vigil.v1.FullState.entries:type_name -> vigil.v1.TableEntry
 	5,  // 8: vigil.v1.FullState.status:type_name -> vigil.v1.StatusUpdate
-	16, // 9: vigil.v1.FullState.open_defects:type_name -> vigil.v1.DefectEvent
-	3,  // 10: vigil.v1.Envelope.table_delta:type_name -> vigil.v1.TableDelta
-	5,  // 11: vigil.v1.Envelope.status:type_name -> vigil.v1.StatusUpdate
-	6,  // 12: vigil.v1.Envelope.events:type_name -> vigil.v1.DefectEvents
-	7,  // 13: vigil.v1.Envelope.drain:type_name -> vigil.v1.DrainCommand
-	10, // 14: vigil.v1.Envelope.handoff_watch:type_name -> vigil.v1.HandoffWatch
-	2,  // 15: vigil.v1.TableSnapshot.entries:type_name -> vigil.v1.TableEntry
-	13, // 16: vigil.v1.RunningSet.streams:type_name -> vigil.v1.RunningStream
-	0,  // 17: vigil.v1.RunningStream.version:type_name -> vigil.v1.HLC
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	18, // 9: vigil.v1.FullState.open_defects:type_name -> vigil.v1.DefectEvent
+	9,  // 10: vigil.v1.FullState.roster:type_name -> vigil.v1.RosterEntry
+	9,  // 11: vigil.v1.RosterSnapshot.entries:type_name -> vigil.v1.RosterEntry
+	3,  // 12: vigil.v1.Envelope.table_delta:type_name -> vigil.v1.TableDelta
+	5,  // 13: vigil.v1.Envelope.status:type_name -> vigil.v1.StatusUpdate
+	6,  // 14: vigil.v1.Envelope.events:type_name -> vigil.v1.DefectEvents
+	7,  // 15: vigil.v1.Envelope.drain:type_name -> vigil.v1.DrainCommand
+	12, // 16: vigil.v1.Envelope.handoff_watch:type_name -> vigil.v1.HandoffWatch
+	2,  // 17: vigil.v1.TableSnapshot.entries:type_name -> vigil.v1.TableEntry
+	15, // 18: vigil.v1.RunningSet.streams:type_name -> vigil.v1.RunningStream
+	0,  // 19: vigil.v1.RunningStream.version:type_name -> vigil.v1.HLC
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_cluster_proto_init() }
@@ -1157,7 +1291,7 @@ func file_vigil_v1_cluster_proto_init() {
 		return
 	}
 	file_vigil_v1_stream_proto_init()
-	file_vigil_v1_cluster_proto_msgTypes[9].OneofWrappers = []any{
+	file_vigil_v1_cluster_proto_msgTypes[11].OneofWrappers = []any{
 		(*Envelope_TableDelta)(nil),
 		(*Envelope_Status)(nil),
 		(*Envelope_Events)(nil),
@@ -1170,7 +1304,7 @@ func file_vigil_v1_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_v1_cluster_proto_rawDesc), len(file_vigil_v1_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
