@@ -40,7 +40,7 @@ func expected(nodes []string, ids []string, cfg placement.Config) map[string]str
 }
 
 // overflowed returns the streams whose owner among nodes is not their plain
-// rendezvous choice: the load bound moved them.
+// rendezvous choice: the balance (floor and capacity) moved them.
 func overflowed(p layout, nodes []string) map[string]bool {
 	ids := make([]string, 0, len(p))
 	for id := range p {
@@ -60,7 +60,7 @@ func overflowed(p layout, nodes []string) map[string]bool {
 type moveReport struct {
 	moved       []string // owner changed
 	expected    []string // …because the change explains it
-	bound       []string // …because the load bound explains it (docs/cluster.md)
+	bound       []string // …off their rendezvous choice: the balance explains it (docs/cluster.md)
 	unexplained []string // …for no reason
 	restarted   []string // same owner, new epoch: restarted in place
 }
