@@ -45,6 +45,8 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	vigil := fs.String("vigil", "bin/vigil", "vigil binary")
 	vigilB := fs.String("vigil-b", "", "a second vigil binary measured in the same rounds (A/B comparison of a change "+
 		"on a noisy machine); its rows are labelled \""+cmdVigilB+"\"")
+	vigilBAbout := fs.String("vigil-b-about", "", "what the -vigil-b binary is, said in the results file "+
+		"(e.g. \"the same commit linked with GNU ld\")")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg binary")
 	detectBench := fs.Bool("detect-bench", true, "also run media/detect's Go benchmarks (per-detector cost)")
 	profile := fs.Bool("profile", true, "also profile vigil scan on the first clip (go tool pprof -top)")
@@ -138,7 +140,11 @@ func runCPU(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(&b, "- %s: `vigil scan --json CLIP` (every detector, through the actor tree)\n", cmdVigil)
 	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -map 0:v:0 -map 0:a:0 -f null -` (decode only, same streams)\n", cmdDecode)
 	if *vigilB != "" {
-		fmt.Fprintf(&b, "- %s: `%s scan --json CLIP` (the second binary of an A/B comparison)\n", cmdVigilB, *vigilB)
+		about := ""
+		if *vigilBAbout != "" {
+			about = ": " + *vigilBAbout
+		}
+		fmt.Fprintf(&b, "- %s: `%s scan --json CLIP` (the second binary of an A/B comparison%s)\n", cmdVigilB, *vigilB, about)
 	}
 	fmt.Fprintf(&b, "- %s: `ffmpeg -i CLIP -filter_complex \"%s\" … -f null -`\n\n", cmdFilters, ref.Filters("V.txt", "A.txt"))
 	b.WriteString("Clips: testsrc2 with temporal noise (grain) and programme sound, H.264 (libx264 veryfast, CRF 23) " +

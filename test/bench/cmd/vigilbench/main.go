@@ -79,10 +79,24 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 
 // reproduce returns the sentence that tells how to regenerate a results section.
 func reproduce(cmd, flagVar string, args []string) string {
-	flags := strings.Join(args, " ")
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellWord(a)
+	}
+	flags := strings.Join(quoted, " ")
 	target := "make bench-" + cmd
 	if flags != "" {
 		target += fmt.Sprintf(" %s='%s'", flagVar, flags)
 	}
 	return fmt.Sprintf("\nReproduce: `%s` (runs `bin/vigilbench %s`).\n\n", target, strings.TrimSpace(cmd+" "+flags))
+}
+
+// shellWord returns a as one shell word inside the single quotes of reproduce's make
+// variable: as it is when it needs no quoting, else in double quotes.
+func shellWord(a string) string {
+	if a != "" && !strings.ContainsAny(a, " \t\n\"'$`\\*?[]{}()<>|&;#~") {
+		return a
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`")
+	return `"` + r.Replace(a) + `"`
 }

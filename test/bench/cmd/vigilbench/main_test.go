@@ -37,3 +37,24 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+func TestReproduce(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no flags", nil, "`make bench-cpu` (runs `bin/vigilbench cpu`)"},
+		{"plain words", []string{"-runs", "9"}, "`make bench-cpu BENCH_CPU_FLAGS='-runs 9'` (runs `bin/vigilbench cpu -runs 9`)"},
+		{"a value with spaces", []string{"-vigil-b-about", "linked with GNU ld"},
+			"`make bench-cpu BENCH_CPU_FLAGS='-vigil-b-about \"linked with GNU ld\"'`"},
+		{"shell characters", []string{"-x", `a$b"c`}, `"a\$b\"c"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := reproduce("cpu", "BENCH_CPU_FLAGS", tt.args); !strings.Contains(got, tt.want) {
+				t.Errorf("reproduce(%q) = %q, want it to contain %q", tt.args, got, tt.want)
+			}
+		})
+	}
+}
