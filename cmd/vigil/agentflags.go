@@ -50,6 +50,7 @@ type agentFlags struct {
 	clusterLabel  string
 	gossipKeyFile string
 	drainTimeout  time.Duration
+	forgetAfter   time.Duration
 	analyze       time.Duration
 	noSignal      time.Duration
 	allowFile     bool
@@ -77,6 +78,7 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, *slog.Logger,
 	fs.UintVar(&f.capacity, "capacity", 1, "this node's weight in placement; 0 runs no stream")
 	fs.StringVar(&f.clusterLabel, "cluster-label", "", "cluster name: nodes with different labels never talk to each other")
 	fs.StringVar(&f.gossipKeyFile, "gossip-key-file", "", "file with base64 AES keys (16, 24 or 32 bytes) encrypting gossip, the first one in use; VIGIL_GOSSIP_KEY may hold the keys instead")
+	fs.DurationVar(&f.forgetAfter, "forget-after", cluster.DefaultConfig().ForgetAfter, "how long a node that is away (failed, drained, stopped) keeps its place in placement: only its streams move meanwhile, and back when it returns; then the others rebalance")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, wait at most this long for this node's streams to move before leaving")
 	fs.DurationVar(&f.noSignal, "no-signal", media.DefaultConfig().NoSignalTimeout, "a live input that delivers no packet for this long raises no_signal and is reconnected with backoff (also the socket read timeout)")
 	fs.DurationVar(&f.analyze, "analyze-duration", defaultAnalyzeDuration, "how much of a live input FFmpeg reads to find its streams before decoding (FFmpeg's analyzeduration); less starts streams, and failovers, faster")
@@ -108,6 +110,9 @@ func parseAgentFlags(args []string, stderr io.Writer) (agentFlags, *slog.Logger,
 	if f.drainTimeout <= 0 {
 		return f, nil, fmt.Errorf("--drain-timeout %v: must be positive", f.drainTimeout)
 	}
+	if f.forgetAfter < time.Second {
+		return f, nil, fmt.Errorf("--forget-after %v: want at least 1s", f.forgetAfter)
+	}
 	if f.noSignal < 500*time.Millisecond {
 		return f, nil, fmt.Errorf("--no-signal %v: want at least 500ms", f.noSignal)
 	}
@@ -121,6 +126,7 @@ func (f agentFlags) clusterConfig(adminAddr string, log *slog.Logger) (cluster.C
 	cfg.Name = f.name
 	cfg.DataDir = f.dataDir
 	cfg.Capacity = uint32(f.capacity)
+	cfg.ForgetAfter = f.forgetAfter
 	cfg.Version = version()
 	cfg.Logger = log
 	cfg.URLPolicy.AllowFile = f.allowFile

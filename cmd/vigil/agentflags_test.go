@@ -121,6 +121,7 @@ func TestAgentFlagLimits(t *testing.T) {
 	}{
 		{[]string{"--no-signal", "100ms"}, "--no-signal 100ms: want at least 500ms"},
 		{[]string{"--drain-timeout", "0s"}, "--drain-timeout 0s: must be positive"},
+		{[]string{"--forget-after", "500ms"}, "--forget-after 500ms: want at least 1s"},
 		{[]string{"--demo", "--demo-channels", "0"}, "--demo-channels 0: want 1 to 64"},
 	} {
 		_, _, err := parseAgentFlags(tc.args, io.Discard)
@@ -128,8 +129,11 @@ func TestAgentFlagLimits(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.err)
 		}
 	}
-	f, _, err := parseAgentFlags([]string{"--no-signal", "12s"}, io.Discard)
+	f, _, err := parseAgentFlags([]string{"--no-signal", "12s", "--forget-after", "90s"}, io.Discard)
 	if err != nil || f.noSignal != 12*time.Second {
 		t.Errorf("--no-signal 12s: %v, %v", f.noSignal, err)
+	}
+	if cfg, err := f.clusterConfig("127.0.0.1:7070", nil); err != nil || cfg.ForgetAfter != 90*time.Second {
+		t.Errorf("--forget-after 90s: cluster ForgetAfter %v, %v", cfg.ForgetAfter, err)
 	}
 }
