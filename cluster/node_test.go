@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	vigilv1 "github.com/vigil-monitor/vigil/proto/vigil/v1"
+
 	"github.com/vigil-monitor/vigil/cluster/membership"
 	"github.com/vigil-monitor/vigil/cluster/placement"
 )
@@ -395,5 +399,45 @@ func TestAbsentNodeKeepsItsPlace(t *testing.T) {
 				t.Errorf("%s still lists n3 in its roster", n.Name())
 			}
 		}
+	}
+}
+
+// TestLateStatusOfDepartedNodeIgnored: a status message that reaches a node after
+// the sender left (messages and membership changes travel different queues) does not
+// bring the departed node back as a runner.
+func TestLateStatusOfDepartedNodeIgnored(t *testing.T) {
+	nodes := startCluster(t, 2, nodeOptions{})
+	assignN(t, nodes[0], 4)
+	waitConverged(t, nodes, 4)
+	owners, _ := converged(nodes, 4)
+	var id string
+	for s, o := range owners {
+		if o == "n1" {
+			id = s
+		}
+	}
+	if id == "" {
+		t.Fatalf("n1 owns nothing: %v", owners)
+	}
+	if err := nodes[1].Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "n0 to run every stream alone", func() bool {
+		_, ok := converged(nodes[:1], 4)
+		return ok
+	})
+	late, err := proto.Marshal(&vigilv1.Envelope{Kind: &vigilv1.Envelope_Status{Status: &vigilv1.StatusUpdate{
+		Node: "n1", Seq: 1 << 40, BootId: 1, Full: true,
+		Runs: []*vigilv1.RunStatus{{Id: id, Epoch: 1, State: vigilv1.StreamState_STREAM_STATE_RUNNING, RunningSinceUnixMs: 1}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	(*handler)(nodes[0].Node).NotifyMsg(late)
+	s, err := nodes[0].Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Runners, []string{"n0"}) {
+		t.Fatalf("%s runners %v after a late status from the departed n1, want [n0]", id, s.Runners)
 	}
 }

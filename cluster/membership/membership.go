@@ -192,6 +192,14 @@ func (m *Membership) Members() []Member {
 	return out
 }
 
+// Alive reports whether this node holds the named member alive now.
+func (m *Membership) Alive(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mem, ok := m.members[name]
+	return ok && mem.State == StateAlive
+}
+
 func cmpString(a, b string) int {
 	switch {
 	case a < b:
