@@ -13,8 +13,10 @@
 #   DIR/data/             the empty data directory, copied with --chown=10001:10001
 #
 # Nothing is downloaded. The libraries are the ones BINARY was linked against, so the
-# image runs exactly what `make build` produced. They are not stripped: Debian ships
-# them stripped already (strip --strip-unneeded gains 0 bytes on all 330 of them).
+# image runs exactly what `make build` produced (linked by lld with --gc-sections, it
+# loads 146 libraries besides the loader; with the 253 gconv modules the context holds
+# 400 shared objects, 219 MB). They are not stripped: Debian ships them stripped already
+# (strip --strip-unneeded gains 0 bytes on the 146 and the loader).
 set -eu
 
 if [ $# -ne 2 ]; then
