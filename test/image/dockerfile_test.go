@@ -100,3 +100,30 @@ func TestDockerfilesAgree(t *testing.T) {
 		t.Errorf("no HEALTHCHECK running vigil health in %q", offline)
 	})
 }
+
+// TestDockerfileLinksAsMakeBuild checks that the registry Dockerfile links bin/vigil
+// with the same flags as `make build` (the Makefile's VIGIL_CGO_LDFLAGS): a link
+// without them loads 330 shared libraries instead of 148 and needs the runtime
+// packages the Dockerfile no longer installs.
+func TestDockerfileLinksAsMakeBuild(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags string
+	for _, l := range strings.Split(string(mk), "\n") {
+		if v, ok := strings.CutPrefix(l, "VIGIL_CGO_LDFLAGS ?="); ok {
+			flags = strings.TrimSpace(v)
+		}
+	}
+	if flags == "" {
+		t.Fatal("Makefile: no VIGIL_CGO_LDFLAGS ?= line")
+	}
+	df, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "CGO_LDFLAGS='" + flags + "'"; !strings.Contains(string(df), want) {
+		t.Errorf("deploy/Dockerfile does not link with %s (the Makefile's VIGIL_CGO_LDFLAGS)", want)
+	}
+}
