@@ -2,6 +2,7 @@ package membership
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"sync"
@@ -17,6 +18,8 @@ import (
 // test goes through it, so cutting outbound traffic cuts both directions.
 type network struct {
 	mu   sync.Mutex
+	loss float64    // share of UDP packets lost on every link
+	rng  *rand.Rand // draws the losses
 	cut  func(from, to string) bool // by gossip address; nil: nothing is cut
 	heal chan struct{}              // closed by Heal: ends the hanging dials
 }
@@ -61,6 +64,23 @@ func (nw *network) Heal() {
 
 // blocked reports whether traffic from one gossip address to another is lost, and
 // the channel closed when the network heals.
+// SetLoss makes every link lose share of its UDP packets (TCP streams are
+// unaffected: a real network's loss only delays them).
+func (nw *network) SetLoss(share float64) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.loss = share
+	if nw.rng == nil {
+		nw.rng = rand.New(rand.NewPCG(1, 2))
+	}
+}
+
+func (nw *network) lost() bool {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	return nw.loss > 0 && nw.rng.Float64() < nw.loss
+}
+
 func (nw *network) blocked(from, to string) (bool, <-chan struct{}) {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
@@ -81,7 +101,7 @@ func (t *cutTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 }
 
 func (t *cutTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
-	if cut, _ := t.nw.blocked(t.self, a.Addr); cut {
+	if cut, _ := t.nw.blocked(t.self, a.Addr); cut || t.nw.lost() {
 		return time.Now(), nil // sent, and lost on the way
 	}
 	return t.NetTransport.WriteToAddress(b, a)
@@ -371,6 +391,37 @@ func TestOneBadLinkKillsNobody(t *testing.T) {
 			if len(alive(n)) != 4 {
 				t.Logf("%s sees %d alive", n.Name(), len(alive(n)))
 				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestLossKillsNobody: five members on a network that loses 10% of the UDP packets
+// of every link (so ~19% of direct probe round trips fail) hold every member alive
+// for 30 s. The chaos suite's lossy-network scenario, over loopback.
+func TestLossKillsNobody(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 s")
+	}
+	nw := newNetwork()
+	seed := startNode(t, "n0", onNetwork(t, nw))
+	nodes := []testNode{seed}
+	for i := 1; i < 5; i++ {
+		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), func(c *Config) { onNetwork(t, nw)(c); joining(seed)(c) }))
+	}
+	for _, n := range nodes {
+		waitFor(t, 10*time.Second, n.Name()+" to see 5 members", func() bool { return len(alive(n)) == 5 })
+	}
+	nw.SetLoss(0.10)
+	t.Cleanup(func() { nw.SetLoss(0) })
+	holds(t, 30*time.Second, "every member alive on every node", func() bool {
+		for _, n := range nodes {
+			for _, m := range n.Members() {
+				if m.State != StateAlive {
+					t.Logf("%s holds %s %s", n.Name(), m.Name, m.State)
+					return false
+				}
 			}
 		}
 		return true
