@@ -73,7 +73,7 @@ func (h *handler) MergeRemoteState(buf []byte, _ bool) {
 		n.rosterDirty.Store(true)
 		n.replace()
 	}
-	if st.GetStatus() != nil && n.mem.Alive(st.GetStatus().GetNode()) {
+	if st.GetStatus() != nil {
 		n.statusChanged(n.peers.apply(st.GetStatus(), n.cfg.Clock()))
 		n.events.replaceOpen(st.GetStatus().GetNode(), st.GetOpenDefects())
 	}
@@ -91,10 +91,7 @@ func (h *handler) NotifyMsg(buf []byte) {
 	case *vigilv1.Envelope_TableDelta:
 		n.mergeRows(k.TableDelta.GetEntries())
 	case *vigilv1.Envelope_Status:
-		// A status from a node no longer alive here is late (messages and membership
-		// changes reach this goroutine through different queues): applying it after
-		// MembersChanged forgot the node would list it as a runner until it returns.
-		if k.Status.GetNode() != n.cfg.Name && n.mem.Alive(k.Status.GetNode()) {
+		if k.Status.GetNode() != n.cfg.Name {
 			n.statusChanged(n.peers.apply(k.Status, n.cfg.Clock()))
 		}
 	case *vigilv1.Envelope_Events:

@@ -118,6 +118,7 @@ func Open(cfg Config, runner Runner) (*Node, error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	n.mem = mem
+	n.peers.onlyAlive(mem.Alive)
 	mem.Start()
 	for _, e := range crashed {
 		n.broadcastRow(e)

@@ -12,6 +12,7 @@ import (
 type peerStatus struct {
 	mu    sync.Mutex
 	nodes map[string]*nodeRuns
+	alive func(node string) bool // nil: every node counts
 }
 
 type nodeRuns struct {
@@ -76,6 +77,21 @@ func (p *peerStatus) apply(u *vigilv1.StatusUpdate, now time.Time) []string {
 }
 
 // forget drops what is known about a node (it died or left).
+// onlyAlive makes the views (byStream, runsOf, runnersOf) leave out the runs of
+// nodes for which alive is false. Updates are still applied whatever the sender's
+// state: a status may arrive before its sender is known alive (a node joining, a
+// partition healing), or after it was forgotten (messages and membership changes
+// travel different queues), and neither must be lost or listed.
+func (p *peerStatus) onlyAlive(alive func(node string) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.alive = alive
+}
+
+func (p *peerStatus) counts(node string) bool {
+	return p.alive == nil || p.alive(node)
+}
+
 func (p *peerStatus) forget(node string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -99,6 +115,9 @@ func (p *peerStatus) byStream() map[string]map[string]*vigilv1.RunStatus {
 	defer p.mu.Unlock()
 	out := make(map[string]map[string]*vigilv1.RunStatus)
 	for node, n := range p.nodes {
+		if !p.counts(node) {
+			continue
+		}
 		for id, r := range n.runs {
 			if r.st.GetRemoved() {
 				continue
@@ -126,6 +145,9 @@ func (p *peerStatus) runsOf(ids []string) map[string]map[string]peerRun {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for node, n := range p.nodes {
+		if !p.counts(node) {
+			continue
+		}
 		for id := range want {
 			r, ok := n.runs[id]
 			if !ok || r.st.GetRemoved() {
@@ -150,6 +172,9 @@ func (p *peerStatus) runnersOf(id string) []string {
 	defer p.mu.Unlock()
 	var out []string
 	for node, n := range p.nodes {
+		if !p.counts(node) {
+			continue
+		}
 		if r, ok := n.runs[id]; ok && !r.st.GetRemoved() {
 			out = append(out, node)
 		}

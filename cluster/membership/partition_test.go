@@ -18,8 +18,8 @@ import (
 // test goes through it, so cutting outbound traffic cuts both directions.
 type network struct {
 	mu   sync.Mutex
-	loss float64    // share of UDP packets lost on every link
-	rng  *rand.Rand // draws the losses
+	loss float64                    // share of UDP packets lost on every link
+	rng  *rand.Rand                 // draws the losses
 	cut  func(from, to string) bool // by gossip address; nil: nothing is cut
 	heal chan struct{}              // closed by Heal: ends the hanging dials
 }
