@@ -82,19 +82,6 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(max(rank, 0), len(s)-1)]
 }
 
-// median of fs (0 for none).
-func median(fs []float64) float64 {
-	if len(fs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), fs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // ms formats a duration in seconds with millisecond precision ("-" for none).
 func secs(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + " s"
