@@ -7,8 +7,9 @@
 // from the admin API of surviving nodes, the cluster-wide event stream
 // (WatchEvents) and the nodes' own state lines.
 //
-// Every file but this one carries the build tag chaos, so `go test ./...` and
-// `make test` skip it; `make chaos` builds the image and runs it:
+// Every file but this one carries the build tag chaos, so `go test ./...` skips it;
+// `make test` runs it after the unit tests through `make chaos-ci`, and `make chaos`
+// builds the image and runs it on its own:
 //
 //	make chaos                               # ~10 minutes, shortened loss and soak
 //	make chaos CHAOS_FULL=1                  # the issue's lengths (3 min loss, 30 faults)
