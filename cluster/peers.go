@@ -98,17 +98,6 @@ func (p *peerStatus) forget(node string) {
 	delete(p.nodes, node)
 }
 
-// nodes returns the names of the nodes with known runs.
-func (p *peerStatus) known() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]string, 0, len(p.nodes))
-	for n := range p.nodes {
-		out = append(out, n)
-	}
-	return out
-}
-
 // byStream returns, per stream id, the current (not removed) runs of every node.
 func (p *peerStatus) byStream() map[string]map[string]*vigilv1.RunStatus {
 	p.mu.Lock()

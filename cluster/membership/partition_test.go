@@ -370,20 +370,28 @@ func TestASlowNodeKillsNobody(t *testing.T) {
 	})
 }
 
+// startOnNetwork starts size members n0, n1, … on nw, joined through n0, and waits
+// until each sees them all alive.
+func startOnNetwork(tb testing.TB, nw *network, size int) []testNode {
+	tb.Helper()
+	seed := startNode(tb, "n0", onNetwork(tb, nw))
+	nodes := []testNode{seed}
+	for i := 1; i < size; i++ {
+		nodes = append(nodes, startNode(tb, fmt.Sprintf("n%d", i), func(c *Config) { onNetwork(tb, nw)(c); joining(seed)(c) }))
+	}
+	for _, n := range nodes {
+		waitFor(tb, 10*time.Second, fmt.Sprintf("%s to see %d members", n.Name(), size), func() bool { return len(alive(n)) == size })
+	}
+	return nodes
+}
+
 // TestOneBadLinkKillsNobody cuts the link between two members of four for longer
 // than any suspicion timeout: each fails its direct probes of the other, but the
 // indirect probes through the two others get through, and no member is ever held
 // anything but alive.
 func TestOneBadLinkKillsNobody(t *testing.T) {
 	nw := newNetwork()
-	seed := startNode(t, "n0", onNetwork(t, nw))
-	nodes := []testNode{seed}
-	for i := 1; i < 4; i++ {
-		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), func(c *Config) { onNetwork(t, nw)(c); joining(seed)(c) }))
-	}
-	for _, n := range nodes {
-		waitFor(t, 10*time.Second, n.Name()+" to see 4 members", func() bool { return len(alive(n)) == 4 })
-	}
+	nodes := startOnNetwork(t, nw, 4)
 	nw.CutLink(nodes[0].Addr(), nodes[1].Addr())
 	t.Cleanup(nw.Heal)
 	holds(t, 8*time.Second, "every member alive on every node", func() bool {
@@ -405,14 +413,7 @@ func TestLossKillsNobody(t *testing.T) {
 		t.Skip("30 s")
 	}
 	nw := newNetwork()
-	seed := startNode(t, "n0", onNetwork(t, nw))
-	nodes := []testNode{seed}
-	for i := 1; i < 5; i++ {
-		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), func(c *Config) { onNetwork(t, nw)(c); joining(seed)(c) }))
-	}
-	for _, n := range nodes {
-		waitFor(t, 10*time.Second, n.Name()+" to see 5 members", func() bool { return len(alive(n)) == 5 })
-	}
+	nodes := startOnNetwork(t, nw, 5)
 	nw.SetLoss(0.10)
 	t.Cleanup(func() { nw.SetLoss(0) })
 	holds(t, 30*time.Second, "every member alive on every node", func() bool {

@@ -91,25 +91,20 @@ func Place(cfg Config, members []Member, streams []string) map[string]string {
 		home = balanced(ms, ss, cfg.Epsilon)
 	}
 	// Room on the present members for the streams of the absent ones: up to their
-	// capacity among the present, less what the layout already gives them.
-	var room []int
-	if cfg.Epsilon >= 0 {
-		room = make([]int, len(ms))
-		for i, m := range ms {
-			if !m.absent {
-				room[i] = Capacity(len(ss), m.weight, present, cfg.Epsilon)
-			}
+	// capacity among the present (every stream without a bound), less what the
+	// layout already gives them.
+	room := make([]int, len(ms))
+	for i, m := range ms {
+		switch {
+		case m.absent:
+		case cfg.Epsilon < 0:
+			room[i] = len(ss)
+		default:
+			room[i] = Capacity(len(ss), m.weight, present, cfg.Epsilon)
 		}
-		for _, i := range home {
-			room[i]--
-		}
-	} else {
-		room = make([]int, len(ms))
-		for i, m := range ms {
-			if !m.absent {
-				room[i] = len(ss)
-			}
-		}
+	}
+	for _, i := range home {
+		room[i]--
 	}
 	for si, s := range ss {
 		i := home[si]
